@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building and testing specbase need,
+# and only those that are missing: each is checked with dpkg-query, then one
+# `apt-get update` and one `apt-get install` for the rest. Safe to run again.
+set -euo pipefail
+
+packages=(
+    gcc make pkg-config        # the build
+    libsqlite3-dev             # storage
+    libjansson-dev             # JSON
+    libmicrohttpd-dev          # the HTTP server
+    libsodium-dev              # SHA-256 of applied specs; password hashing
+    clang libclang-rt-14-dev   # make fuzz: clang and its libFuzzer runtime
+    sqlite3                    # inspecting databases in tests
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [[ $status != "install ok installed" ]]; then
+        missing+=("$pkg")
+    fi
+done
+# Node.js and npm (the API tests use real JavaScript clients). Any install
+# will do: a Node.js distribution that bundles npm must not be replaced.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

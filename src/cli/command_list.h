@@ -1,0 +1,13 @@
+/* The commands of the specbase binary, one line each, in the order `specbase
+ * help` lists them:
+ *   SB_COMMAND(name, function, "one-line summary")
+ * function is `int function(int argc, char **argv)` in src/cli/<name>.c
+ * (argv[0] is the command's name; it returns the exit code). cli.h declares
+ * the functions and help.c builds the command table from this list, so a
+ * new command is this one line plus its file. */
+/* clang-format off */
+SB_COMMAND(help,  sb_cmd_help,  "show the commands, or one command's usage")
+SB_COMMAND(check, sb_cmd_check, "check a spec file: silent when valid, errors on stderr")
+SB_COMMAND(fmt,   sb_cmd_fmt,   "print a spec in canonical form, or check or rewrite it")
+SB_COMMAND(spec,  sb_cmd_spec,  "print the checked model of a spec as JSON")
+/* clang-format on */

@@ -1,0 +1,28 @@
+/* Validators for the text formats the spec's types name (date, timestamp,
+ * uuid, email, url). Shared by the spec checker (literal defaults) and the
+ * request validator, so both accept exactly the same values. All take a
+ * byte slice and never read past it. */
+#ifndef SB_FORMATS_H
+#define SB_FORMATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* YYYY-MM-DD, a real calendar date (year 0001..9999). */
+bool sb_format_date(const char *s, size_t len);
+/* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM);
+ * 't' and ' ' accepted as the separator, 'z' for Z. */
+bool sb_format_timestamp(const char *s, size_t len);
+/* 8-4-4-4-12 hexadecimal (either case). */
+bool sb_format_uuid(const char *s, size_t len);
+/* local@domain: at most 254 bytes, local part at most 64 of
+ * [A-Za-z0-9.!#$%&'*+/=?^_`{|}~-] (no leading, trailing or double dot),
+ * domain of dot-separated LDH labels (1..63), at least two labels. */
+bool sb_format_email(const char *s, size_t len);
+/* Absolute http:// or https:// URL with a host, at most 2048 bytes, no
+ * spaces or control characters. */
+bool sb_format_url(const char *s, size_t len);
+/* Number of Unicode code points in valid UTF-8 text. */
+size_t sb_utf8_chars(const char *s, size_t len);
+
+#endif
