@@ -26,7 +26,20 @@ done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 
+# The npm packages of the black-box tests, exactly as the committed lock file
+# says, when node_modules is missing or older than the lock file.
+npm_packages() {
+    local root
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    if [[ -f $root/package-lock.json ]] &&
+        [[ ! -f $root/node_modules/.package-lock.json || $root/package-lock.json -nt $root/node_modules/.package-lock.json ]]; then
+        echo "install-deps: npm ci"
+        (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+
 if ((${#missing[@]} == 0)); then
+    npm_packages
     exit 0
 fi
 
@@ -38,3 +51,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+npm_packages

@@ -107,7 +107,16 @@ expect "no arguments is a usage error" 2 "" "usage: specbase" --
 expect "help lists the commands" 0 "check" "" -- help
 expect "--help lists the commands" 0 "check" "" -- --help
 expect "--version" 0 "specbase 0.1.0" "" -- --version
-for cmd in help check fmt spec; do
+# every command that `specbase help` lists has a usage
+commands=$(timeout 10 "$bin" help 2>/dev/null | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p')
+for cmd in check fmt spec; do
+    if [[ $'\n'$commands$'\n' != *$'\n'$cmd$'\n'* ]]; then
+        : >"$tmp/out"
+        : >"$tmp/err"
+        fail "help lists $cmd" "not in: ${commands//$'\n'/ }"
+    fi
+done
+for cmd in $commands; do
     expect "help $cmd" 0 "usage: specbase $cmd" "" -- help "$cmd"
     expect "$cmd --help" 0 "usage: specbase $cmd" "" -- "$cmd" --help
 done

@@ -6,8 +6,10 @@
  * the functions and help.c builds the command table from this list, so a
  * new command is this one line plus its file. */
 /* clang-format off */
-SB_COMMAND(help,  sb_cmd_help,  "show the commands, or one command's usage")
-SB_COMMAND(check, sb_cmd_check, "check a spec file: silent when valid, errors on stderr")
-SB_COMMAND(fmt,   sb_cmd_fmt,   "print a spec in canonical form, or check or rewrite it")
-SB_COMMAND(spec,  sb_cmd_spec,  "print the checked model of a spec as JSON")
+SB_COMMAND(help,    sb_cmd_help,    "show the commands, or one command's usage")
+SB_COMMAND(check,   sb_cmd_check,   "check a spec file: silent when valid, errors on stderr")
+SB_COMMAND(fmt,     sb_cmd_fmt,     "print a spec in canonical form, or check or rewrite it")
+SB_COMMAND(spec,    sb_cmd_spec,    "print the checked model of a spec as JSON")
+SB_COMMAND(migrate, sb_cmd_migrate, "show or apply the schema changes a spec makes to a database")
+SB_COMMAND(serve,   sb_cmd_serve,   "serve a spec's REST API (PostgREST conventions) over HTTP")
 /* clang-format on */

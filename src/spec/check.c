@@ -148,6 +148,7 @@ static void layout_fields(struct checker *c, struct sb_collection *coll)
     for (size_t i = 0; i < n; i++) {
         all[i]->owner = coll;
         all[i]->index = i;
+        sb_name_index_put(c->arena, &coll->field_index, n, all[i]->name, all[i]);
     }
     coll->fields = all;
     coll->n_fields = n;
@@ -558,23 +559,21 @@ int sb_spec_check(struct sb_model *model, struct sb_diags *diags)
         if (!strcmp(coll->name, "rpc"))
             sb_diag_error(diags, coll->offset, coll->length,
                           "'rpc' cannot name a collection: /rest/v1/rpc/ is where actions are served");
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(model->collections[j]->name, coll->name)) {
-                size_t line, col;
-                sb_source_position(diags->source, model->collections[j]->offset, &line, &col);
-                sb_diag_error(diags, coll->offset, coll->length,
-                              "collection '%s' is declared twice (first on line %zu)", coll->name, line);
-                break;
-            }
+        const struct sb_collection *first =
+            sb_name_index_put(c.arena, &model->collection_index, model->n_collections, coll->name, coll);
+        if (first) {
+            size_t line, col;
+            sb_source_position(diags->source, first->offset, &line, &col);
+            sb_diag_error(diags, coll->offset, coll->length,
+                          "collection '%s' is declared twice (first on line %zu)", coll->name, line);
+        }
     }
     for (size_t i = 0; i < model->n_actions; i++) {
-        model->actions[i]->index = i;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(model->actions[j]->name, model->actions[i]->name)) {
-                sb_diag_error(diags, model->actions[i]->offset, model->actions[i]->length,
-                              "action '%s' is declared twice", model->actions[i]->name);
-                break;
-            }
+        struct sb_action *action = model->actions[i];
+        action->index = i;
+        if (sb_name_index_put(c.arena, &model->action_index, model->n_actions, action->name, action))
+            sb_diag_error(diags, action->offset, action->length, "action '%s' is declared twice",
+                          action->name);
     }
     for (size_t i = 0; i < model->n_collections; i++)
         layout_fields(&c, model->collections[i]);

@@ -23,6 +23,15 @@
 #define SB_SPEC_MAX_COLLECTIONS 10000
 #define SB_SPEC_MAX_STRING      65536              /* string literal, decoded bytes */
 
+/* A name -> item hash index (open addressing, in the model's arena), built
+ * by the checker so that lookups stay O(1) on specs of thousands of
+ * collections. */
+struct sb_name_index {
+    const char **names; /* slot -> name, NULL when empty */
+    void **items;
+    size_t mask;        /* slots - 1 (a power of two); 0 when not built */
+};
+
 enum sb_type_kind {
 #define SB_TYPE(name, kw, sqlite, pg) SB_TYPE_##name,
 #include "spec/type_list.h"
@@ -253,6 +262,7 @@ struct sb_collection {
     const struct sb_rule *read_rule, *create_rule, *update_rule, *delete_rule;
     bool is_users;   /* the auth block's users collection */
     size_t index;    /* position in model->collections */
+    struct sb_name_index field_index; /* built by the checker */
 };
 
 /* ---- actions ------------------------------------------------------------- */
@@ -356,7 +366,16 @@ struct sb_model {
     size_t n_items;
     struct sb_comment *comments;
     size_t n_comments;
+    struct sb_name_index collection_index; /* built by the checker */
+    struct sb_name_index action_index;
 };
+
+/* Build index over names[i] -> items[i] (n entries). Returns the item of an
+ * earlier entry with the same name when there is one (and does not replace
+ * it), else NULL; so building also finds duplicates. */
+void *sb_name_index_put(struct sb_arena *arena, struct sb_name_index *index, size_t capacity,
+                        const char *name, void *item);
+void *sb_name_index_get(const struct sb_name_index *index, const char *name);
 
 /* Lookups by name (NULL when absent). */
 const struct sb_collection *sb_model_collection(const struct sb_model *model, const char *name);

@@ -196,3 +196,162 @@ size_t sb_utf8_chars(const char *s, size_t len)
             n++;
     return n;
 }
+
+bool sb_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = u[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 2;
+            cp = c & 0x1Fu;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 3;
+            cp = c & 0x0Fu;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 4;
+            cp = c & 0x07u;
+        } else {
+            return false;
+        }
+        if (len - i < need)
+            return false;
+        for (size_t k = 1; k < need; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (u[i + k] & 0x3Fu);
+        }
+        if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        i += need;
+    }
+    return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil), and back. Exact for every year handled here. */
+static long long days_from_civil(long long y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(long long z, long long *y, int *m, int *d)
+{
+    z += 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* YYYY-MM-DD[Tt ]HH:MM:SS[.fraction] and nothing after: a date-time without
+ * a zone. */
+static bool timestamp_zoneless(const char *s, size_t len)
+{
+    char probe[48];
+    if (len < 19 || len > 29)
+        return false;
+    memcpy(probe, s, len);
+    probe[len] = 'Z';
+    return sb_format_timestamp(probe, len + 1);
+}
+
+/* n decimal digits of v (0 <= v < 10^n), zero-padded. */
+static void put_digits(char *out, long long v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+static long long floor_div(long long a, long long b)
+{
+    long long q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+bool sb_format_timestamp_utc(const char *s, size_t len, bool zone_optional,
+                             char out[SB_TIMESTAMP_UTC_LEN + 1])
+{
+    int y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0, off_h = 0, off_m = 0;
+    long nanos = 0;
+    int sign = 0;
+    if (zone_optional && len == 10) {
+        if (!sb_format_date(s, len))
+            return false;
+    } else if (sb_format_timestamp(s, len)) {
+        size_t zone = len - 1;
+        if (s[zone] != 'Z' && s[zone] != 'z') {
+            zone = len - 6;
+            sign = s[zone] == '-' ? -1 : 1;
+            digits(s + zone + 1, 2, &off_h);
+            digits(s + zone + 4, 2, &off_m);
+        }
+    } else if (!(zone_optional && timestamp_zoneless(s, len))) {
+        return false;
+    }
+    digits(s, 4, &y);
+    digits(s + 5, 2, &mo);
+    digits(s + 8, 2, &d);
+    if (len > 10) {
+        digits(s + 11, 2, &hh);
+        digits(s + 14, 2, &mi);
+        digits(s + 17, 2, &ss);
+        if (len > 19 && s[19] == '.') {
+            size_t i = 20, n = 0;
+            for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, n++)
+                nanos = nanos * 10 + (s[i] - '0');
+            for (; n < 9; n++)
+                nanos *= 10;
+        }
+    }
+    long long micros = nanos / 1000, rest = nanos % 1000;
+    if (rest > 500 || (rest == 500 && (micros & 1)))
+        micros++;
+    long long secs = days_from_civil(y, mo, d) * 86400LL + hh * 3600LL + mi * 60LL + ss;
+    secs -= sign * (off_h * 3600LL + off_m * 60LL);
+    if (micros == 1000000) {
+        secs++;
+        micros = 0;
+    }
+    long long days = floor_div(secs, 86400), in_day = secs - days * 86400;
+    long long year;
+    int month, day;
+    civil_from_days(days, &year, &month, &day);
+    if (year < 1 || year > 9999)
+        return false;
+    put_digits(out, year, 4);
+    out[4] = '-';
+    put_digits(out + 5, month, 2);
+    out[7] = '-';
+    put_digits(out + 8, day, 2);
+    out[10] = 'T';
+    put_digits(out + 11, in_day / 3600, 2);
+    out[13] = ':';
+    put_digits(out + 14, in_day / 60 % 60, 2);
+    out[16] = ':';
+    put_digits(out + 17, in_day % 60, 2);
+    out[19] = '.';
+    put_digits(out + 20, micros, 6);
+    out[26] = 'Z';
+    out[27] = '\0';
+    return true;
+}

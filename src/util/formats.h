@@ -24,5 +24,23 @@ bool sb_format_email(const char *s, size_t len);
 bool sb_format_url(const char *s, size_t len);
 /* Number of Unicode code points in valid UTF-8 text. */
 size_t sb_utf8_chars(const char *s, size_t len);
+/* Valid UTF-8: no stray continuation bytes, overlong forms, surrogates or
+ * code points past U+10FFFF (NUL bytes are valid UTF-8; callers that refuse
+ * them check separately). */
+bool sb_utf8_valid(const char *s, size_t len);
+
+/* Length of the canonical timestamp text "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
+#define SB_TIMESTAMP_UTC_LEN 27
+/* Normalise an RFC 3339 date-time (what sb_format_timestamp accepts) to UTC
+ * in the canonical form above, written to out with a NUL: the offset is
+ * subtracted (leap years and month ends included), the fraction rounded to
+ * microseconds (half to even, as PostgreSQL does), a leap second :60 rolls
+ * into the next minute. zone_optional also accepts a date alone
+ * ("YYYY-MM-DD", midnight) and a date-time without offset, both read as UTC
+ * (query-string filters, like PostgreSQL with TimeZone=UTC). Returns false
+ * when s is not such a timestamp or the UTC result is outside years
+ * 0001..9999. */
+bool sb_format_timestamp_utc(const char *s, size_t len, bool zone_optional,
+                             char out[SB_TIMESTAMP_UTC_LEN + 1]);
 
 #endif

@@ -1,0 +1,202 @@
+/* Durable single-row inserts per second through the writer (src/store/writer.c)
+ * with 1, 8 and 64 concurrent writer threads, in two modes in the same run:
+ *
+ *   group   the writer batches whatever is queued into one transaction
+ *           (group commit; one fsync acknowledges the whole batch)
+ *   single  the same writer with max_batch = 1: one transaction, and so one
+ *           fsync, per insert
+ *
+ * Each measurement uses a fresh database in DIR, durability full (every
+ * acknowledged insert has been fsynced), and runs for SECONDS seconds.
+ * Usage: bench-writes DIR [SECONDS] [WRITERS...]   (default 2 s; 1 8 64) */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/db.h"
+#include "store/writer.h"
+
+struct run {
+    struct sb_writer *writer;
+    double seconds;
+    atomic_bool stop;
+};
+
+struct worker {
+    struct run *run;
+    int id;
+    unsigned long long inserted, failed;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct row {
+    int writer;
+    unsigned long long seq;
+};
+
+/* The insert, prepared once per writer connection as a server's statement
+ * cache would; only the writer thread touches it, and it is forgotten when
+ * the writer (which finalizes it) closes. Same cost in both modes. */
+static sqlite3_stmt *insert_stmt;
+
+static int insert_row(sqlite3 *db, void *arg)
+{
+    const struct row *row = arg;
+    if (!insert_stmt) {
+        int rc = sqlite3_prepare_v3(db, "INSERT INTO event (writer, seq, body) VALUES (?1, ?2, ?3)",
+                                    -1, SQLITE_PREPARE_PERSISTENT, &insert_stmt, NULL);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    sqlite3_bind_int(insert_stmt, 1, row->writer);
+    sqlite3_bind_int64(insert_stmt, 2, (sqlite3_int64)row->seq);
+    sqlite3_bind_text(insert_stmt, 3, "a small durable row", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(insert_stmt);
+    sqlite3_reset(insert_stmt);
+    return rc == SQLITE_DONE ? 0 : sqlite3_extended_errcode(db);
+}
+
+/* The last unit: finalize the cached statement on the writer thread. */
+static int forget_insert(sqlite3 *db, void *arg)
+{
+    (void)db;
+    (void)arg;
+    sqlite3_finalize(insert_stmt);
+    insert_stmt = NULL;
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *wk = arg;
+    while (!atomic_load(&wk->run->stop)) {
+        struct row row = {wk->id, wk->inserted};
+        if (sb_writer_exec(wk->run->writer, insert_row, &row, NULL) == 0)
+            wk->inserted++;
+        else
+            wk->failed++;
+    }
+    return NULL;
+}
+
+static void remove_db(const char *path)
+{
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char file[1024];
+        snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+}
+
+/* One measurement; returns inserts per second (negative on error). */
+static double measure(const char *dir, int n_writers, size_t max_batch, double seconds,
+                      double *avg_batch)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/bench-%d-%zu.db", dir, n_writers, max_batch);
+    remove_db(path);
+    struct sb_buf err;
+    sb_buf_init(&err);
+    sqlite3 *setup = NULL;
+    if (sb_db_open(path, SB_DB_WRITE, NULL, &setup, &err) != 0 ||
+        sb_db_exec(setup,
+                   "CREATE TABLE event (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, "
+                   "seq INTEGER NOT NULL, body TEXT NOT NULL) STRICT",
+                   &err) != 0) {
+        fprintf(stderr, "bench-writes: %s\n", sb_buf_str(&err));
+        sb_db_close(setup);
+        sb_buf_free(&err);
+        return -1;
+    }
+    sb_db_close(setup);
+
+    struct sb_writer_options opts;
+    sb_writer_options_default(&opts);
+    opts.db.durability = SB_DURABILITY_FULL;
+    opts.max_batch = max_batch;
+    struct run run = {.seconds = seconds};
+    atomic_init(&run.stop, false);
+    if (sb_writer_open(path, &opts, &run.writer, &err) != 0) {
+        fprintf(stderr, "bench-writes: %s\n", sb_buf_str(&err));
+        sb_buf_free(&err);
+        return -1;
+    }
+    pthread_t *threads = calloc((size_t)n_writers, sizeof(*threads));
+    struct worker *workers = calloc((size_t)n_writers, sizeof(*workers));
+    double start = now_seconds();
+    for (int i = 0; i < n_writers; i++) {
+        workers[i] = (struct worker){.run = &run, .id = i};
+        pthread_create(&threads[i], NULL, worker_main, &workers[i]);
+    }
+    struct timespec nap = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    nanosleep(&nap, NULL);
+    atomic_store(&run.stop, true);
+    unsigned long long total = 0, failed = 0;
+    for (int i = 0; i < n_writers; i++) {
+        pthread_join(threads[i], NULL);
+        total += workers[i].inserted;
+        failed += workers[i].failed;
+    }
+    double elapsed = now_seconds() - start;
+    struct sb_writer_stats stats;
+    sb_writer_stats(run.writer, &stats);
+    sb_writer_exec(run.writer, forget_insert, NULL, NULL);
+    sb_writer_close(run.writer);
+    *avg_batch = stats.batches ? (double)stats.units / (double)stats.batches : 0;
+    if (failed)
+        fprintf(stderr, "bench-writes: %llu inserts failed\n", failed);
+    free(threads);
+    free(workers);
+    sb_buf_free(&err);
+    remove_db(path);
+    return (double)total / elapsed;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench-writes DIR [SECONDS] [WRITERS...]\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    double seconds = argc > 2 ? strtod(argv[2], NULL) : 2.0;
+    if (!(seconds > 0 && seconds < 3600)) {
+        fprintf(stderr, "bench-writes: SECONDS must be in (0, 3600)\n");
+        return 2;
+    }
+    int default_writers[] = {1, 8, 64};
+    int n_counts = argc > 3 ? argc - 3 : 3;
+    printf("durable single-row inserts per second (durability full, %.1f s each)\n", seconds);
+    printf("%8s %14s %14s %8s %10s\n", "writers", "group commit", "one txn each", "ratio",
+           "avg batch");
+    int status = 0;
+    for (int i = 0; i < n_counts; i++) {
+        int n = argc > 3 ? (int)strtol(argv[3 + i], NULL, 10) : default_writers[i];
+        if (n < 1 || n > 1024) {
+            fprintf(stderr, "bench-writes: writers must be 1..1024\n");
+            return 2;
+        }
+        double batch_group = 0, batch_single = 0;
+        double group = measure(dir, n, SB_WRITER_MAX_BATCH, seconds, &batch_group);
+        double single = measure(dir, n, 1, seconds, &batch_single);
+        if (group < 0 || single < 0) {
+            status = 1;
+            continue;
+        }
+        printf("%8d %14.0f %14.0f %7.1fx %10.1f\n", n, group, single,
+               single > 0 ? group / single : 0, batch_group);
+        fflush(stdout);
+    }
+    return status;
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Durable single-row inserts per second through the writer, with 1, 8 and 64
+# concurrent writers: group commit against one transaction per insert, in the
+# same run (bench/writes.c). Builds the library first if needed.
+#
+# Usage: bench/writes.sh [SECONDS] [WRITERS...]   (default 2 s; 1 8 64)
+# The databases go in a scratch directory under build/ (on the project's
+# disk, so fsync costs what it costs there; tmpfs would make it free).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-2}
+shift || true
+
+make -s build/libspecbase.a
+mkdir -p build/bench
+cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Isrc \
+    $(pkg-config --cflags sqlite3) bench/writes.c build/libspecbase.a \
+    $(pkg-config --libs sqlite3) -lpthread -o build/bench/writes
+dir=$(mktemp -d build/bench/writes.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+echo "machine: $(nproc) cores; database directory on $(df -T "$dir" | awk 'NR==2 {print $2}')"
+build/bench/writes "$dir" "$seconds" "$@"

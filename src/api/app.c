@@ -1,0 +1,150 @@
+/* The application context and the router of /rest/v1 and /_/ (see app.h).
+ * Routes: /rest/v1/<collection> (records.c), /rest/v1/rpc/<action>
+ * (actions, not yet served), /_/health and /_/ready. Everything else is
+ * PostgREST's 404 PGRST125. */
+#include "api/app.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "store/stmt.h"
+#include "util/die.h"
+
+static void close_reader(void *value)
+{
+    sqlite3 *db = value;
+    sb_stmt_forget(db); /* runs on the thread that used db */
+    sb_db_close(db);
+}
+
+int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db_path,
+                const struct sb_db_options *opts, struct sb_writer *writer, struct sb_buf *err)
+{
+    memset(app, 0, sizeof(*app));
+    app->model = model;
+    app->db_path = db_path;
+    if (opts)
+        app->db_opts = *opts;
+    else
+        sb_db_options_default(&app->db_opts);
+    app->writer = writer;
+    app->dialect = &sb_dialect_sqlite;
+    app->max_rows = 1000;
+    if (pthread_key_create(&app->reader_key, close_reader) != 0) {
+        sb_buf_puts(err, "cannot create the reader key");
+        return -1;
+    }
+    app->reader_key_made = true;
+    return 0;
+}
+
+void sb_app_free(struct sb_app *app)
+{
+    /* the calling thread's reader, if it made one (worker threads close
+     * theirs when they exit) */
+    if (app->reader_key_made) {
+        sqlite3 *db = pthread_getspecific(app->reader_key);
+        if (db) {
+            close_reader(db);
+            pthread_setspecific(app->reader_key, NULL);
+        }
+        pthread_key_delete(app->reader_key);
+        app->reader_key_made = false;
+    }
+}
+
+sqlite3 *sb_app_reader(struct sb_app *app, struct sb_buf *err)
+{
+    sqlite3 *db = pthread_getspecific(app->reader_key);
+    if (db)
+        return db;
+    if (sb_db_open(app->db_path, SB_DB_READ, &app->db_opts, &db, err) != 0)
+        return NULL;
+    pthread_setspecific(app->reader_key, db);
+    return db;
+}
+
+const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_request *req)
+{
+    (void)app;
+    (void)req;
+    return &sb_identity_anon;
+}
+
+void sb_app_error(struct sb_http_response *resp, const struct sb_api_error *err)
+{
+    sb_http_response_error(resp, err);
+}
+
+static void error_response(struct sb_http_response *resp, int status, const char *code, const char *message)
+{
+    struct sb_api_error err = {0};
+    sb_api_error_set(&err, status, code, "%s", message);
+    sb_http_response_error(resp, &err);
+    sb_api_error_clear(&err);
+}
+
+static void health(struct sb_app *app, struct sb_http_request *req, struct sb_http_response *resp,
+                   bool ready)
+{
+    resp->content_type = SB_HTTP_JSON;
+    if (!ready) {
+        sb_buf_puts(&resp->body, "{\"status\":\"ok\"}");
+        return;
+    }
+    struct sb_buf err;
+    sb_buf_init(&err);
+    sqlite3 *db = sb_app_reader(app, &err);
+    bool ok = db && sqlite3_exec(db, "SELECT 1 FROM _sb_spec LIMIT 1", NULL, NULL, NULL) == SQLITE_OK;
+    sb_buf_free(&err);
+    (void)req;
+    if (!ok) {
+        resp->status = 503;
+        sb_buf_puts(&resp->body, "{\"status\":\"unavailable\"}");
+        return;
+    }
+    sb_buf_puts(&resp->body, "{\"status\":\"ready\"}");
+}
+
+void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, void *ctx)
+{
+    struct sb_app *app = ctx;
+    const char *path = req->path;
+    if (!strcmp(path, "/_/health"))
+        return health(app, req, resp, false);
+    if (!strcmp(path, "/_/ready"))
+        return health(app, req, resp, true);
+    static const char prefix[] = "/rest/v1/";
+    if (strncmp(path, prefix, sizeof(prefix) - 1) != 0) {
+        error_response(resp, 404, "PGRST125", "Invalid path specified in request URL");
+        return;
+    }
+    const char *name = path + sizeof(prefix) - 1;
+    /* the schema headers: only "public" exists */
+    const char *profile = sb_http_header(req, req->method_id == SB_HTTP_GET || req->method_id == SB_HTTP_HEAD
+                                                  ? "Accept-Profile"
+                                                  : "Content-Profile");
+    if (profile && strcmp(profile, "public") != 0) {
+        struct sb_api_error err = {0};
+        sb_api_error_set(&err, 406, "PGRST106", "The schema must be one of the following: public");
+        sb_http_response_error(resp, &err);
+        sb_api_error_clear(&err);
+        return;
+    }
+    if (!strncmp(name, "rpc/", 4)) {
+        error_response(resp, 404, "PGRST202",
+                       sb_arena_printf(req->arena, "Could not find the function public.%s in the schema cache", name + 4));
+        return;
+    }
+    if (!*name || strchr(name, '/')) {
+        error_response(resp, 404, "PGRST125", "Invalid path specified in request URL");
+        return;
+    }
+    const struct sb_collection *coll = sb_model_collection(app->model, name);
+    if (!coll) {
+        error_response(resp, 404, "PGRST205",
+                       sb_arena_printf(req->arena, "Could not find the table 'public.%s' in the schema cache", name));
+        return;
+    }
+    sb_records_handle(app, coll, req, resp);
+}

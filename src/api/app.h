@@ -1,0 +1,55 @@
+/* The application behind the HTTP layer: the checked model, the database
+ * (one writer, a read connection per worker thread) and the request router.
+ * serve (cli/serve.c) builds one and hands sb_app_handle to the HTTP
+ * server; the handlers (records.c, ...) receive it as their context. */
+#ifndef SB_API_APP_H
+#define SB_API_APP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "http/server.h"
+#include "query/sql.h"
+#include "spec/model.h"
+#include "store/db.h"
+#include "store/writer.h"
+
+struct sb_app {
+    const struct sb_model *model;   /* borrowed, checked */
+    const char *db_path;            /* borrowed */
+    struct sb_db_options db_opts;
+    struct sb_writer *writer;       /* borrowed */
+    const struct sb_dialect *dialect;
+    pthread_key_t reader_key;       /* this thread's read connection */
+    bool reader_key_made;
+    size_t max_rows;                /* rows per bulk insert */
+};
+
+/* Prepare app for serving model from db_path (the writer is opened by the
+ * caller). Returns 0, or -1 with a message in err. */
+int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db_path,
+                const struct sb_db_options *opts, struct sb_writer *writer, struct sb_buf *err);
+/* Release what sb_app_init made (after the HTTP server stopped). */
+void sb_app_free(struct sb_app *app);
+
+/* The HTTP handler: ctx is the struct sb_app. */
+void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, void *ctx);
+
+/* This thread's read connection (opened on first use), or NULL with a
+ * message in err. */
+sqlite3 *sb_app_reader(struct sb_app *app, struct sb_buf *err);
+
+/* The identity of a request's caller (anonymous until auth exists). */
+const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_request *req);
+
+/* Handlers of /rest/v1/<collection> (records.c). */
+void sb_records_handle(struct sb_app *app, const struct sb_collection *coll,
+                       struct sb_http_request *req, struct sb_http_response *resp);
+
+/* Answer with err (borrowed) in PostgREST's shape. */
+void sb_app_error(struct sb_http_response *resp, const struct sb_api_error *err);
+
+#endif

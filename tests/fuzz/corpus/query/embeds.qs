@@ -1,0 +1,1 @@
+select=*,author:users!posts_author_fkey!inner(name,...profile(bio)),comments(id,body,likes(count))&comments.order=id.desc&comments.limit=2&comments.offset=1&comments.body=ilike.*x*

@@ -1,0 +1,1 @@
+id=gtx.5&order=id.ac&limit=-1&select=count(),a.sum()

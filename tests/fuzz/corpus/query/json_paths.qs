@@ -1,0 +1,1 @@
+select=x:data->a->>b::int,data->0,data->>-1,"my col"&data->>a=eq.1&data->b->>0=gt.2&order=data->>x.asc,author(name).desc.nullsfirst

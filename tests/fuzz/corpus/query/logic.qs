@@ -1,0 +1,1 @@
+or=(a.eq.1,and(b.gt.2,c.lt.3),not.or(d.is.null,e.in.("x,y",z)),f.cs.{a,b},g.wfts(english).cat)&not.and=(h.neq.1)&rel.or=(i.like(any).{a*,b*})

@@ -1,0 +1,1 @@
+body=wfts%28english%29.%27a%27+%26+%27b%27&tags=cs.%7Ba%7D&m=cd.%7B%22a%22%3A1%7D&r=sr.%5B1%2C2%29&n=like%28any%29.%7Ba*%2Cb*%7D&id=eq(all).{1,"2",3}

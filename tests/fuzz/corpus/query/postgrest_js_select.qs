@@ -1,0 +1,1 @@
+select=id%2Ctitle%2Cd%3Adirectors%28name%29&year=eq.2019&g=in.%28%22a%2Cb%22%2Cc%29&x=is.null&or=%28id.eq.1%2Cid.eq.2%29&order=year.desc.nullslast&limit=10

@@ -1,0 +1,1 @@
+columns=%22title%22%2C%22year%22&on_conflict=id&select=*

@@ -1,0 +1,1 @@
+SELECT id, name, stock, color, featured, tags FROM product ORDER BY id;

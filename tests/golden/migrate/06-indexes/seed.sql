@@ -1,0 +1,1 @@
+INSERT INTO product (name, category, sku) VALUES ('lamp', 'home', 'L1'), ('desk', 'home', 'D1');

@@ -1,0 +1,1 @@
+INSERT INTO post (title, body) VALUES ('hello', 'the quick brown fox'), ('bye', 'lazy dog');

@@ -1,0 +1,1 @@
+SELECT id, low, high FROM item ORDER BY id;
