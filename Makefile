@@ -22,7 +22,7 @@
 SHELL := /bin/bash
 
 CC    ?= cc
-PKGS  := sqlite3 jansson libsodium libmicrohttpd
+PKGS  := sqlite3 jansson libsodium libmicrohttpd libcrypto
 BUILD ?= build
 OPT   ?= -O2
 SAN   ?=
@@ -182,6 +182,10 @@ $(BUILD)/fuzz_fts: tests/fuzz/fuzz_fts.c $(LIB)
 
 bench: build
 	@bench/spec.sh build/specbase
+
+# the records API against Platformatic DB, json-server and nginx (docs/performance.md)
+bench-api: build
+	@bench/api.sh
 
 clean:
 	rm -rf build build-san build-fuzz

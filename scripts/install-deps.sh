@@ -10,6 +10,7 @@ packages=(
     libjansson-dev             # JSON
     libmicrohttpd-dev          # the HTTP server
     libsodium-dev              # SHA-256 of applied specs; password hashing
+    libssl-dev                 # RS256/ES256 verification of outside JWTs (libcrypto)
     clang libclang-rt-14-dev   # make fuzz: clang and its libFuzzer runtime
     sqlite3                    # inspecting databases in tests
 )

@@ -55,6 +55,7 @@ for build in "$@"; do
     suite "cli [$build]" tests/cli.sh "$build/specbase"
     suite "http [$build]" tests/http/run.sh "$build"
     suite "api [$build]" tests/run-node.sh api "$build" tests/api/*.test.mjs
+    suite "openapi [$build]" tests/run-node.sh openapi "$build" tests/openapi/*.test.mjs
     suite "migrate [$build]" tests/run-migrate-golden.sh "$build/specbase"
     suite "crash [$build]" tests/crash/run.sh "$build" "$([[ $build == *san* ]] && echo 10 || echo 20)"
 done

@@ -4,9 +4,11 @@
  * PostgREST's 404 PGRST125. */
 #include "api/app.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api/openapi.h"
 #include "store/stmt.h"
 #include "util/die.h"
 
@@ -35,11 +37,23 @@ int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db
         return -1;
     }
     app->reader_key_made = true;
+    /* the model never changes while serving: describe it once */
+    struct sb_buf doc;
+    sb_buf_init(&doc);
+    if (sb_openapi_render(model, SB_OPENAPI_SERVER_URL, &doc) != 0) {
+        sb_buf_free(&doc);
+        sb_buf_puts(err, "cannot describe the API");
+        return -1;
+    }
+    app->openapi_len = doc.len;
+    app->openapi = sb_buf_take(&doc);
     return 0;
 }
 
 void sb_app_free(struct sb_app *app)
 {
+    free(app->openapi);
+    app->openapi = NULL;
     /* the calling thread's reader, if it made one (worker threads close
      * theirs when they exit) */
     if (app->reader_key_made) {
@@ -115,6 +129,16 @@ void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, v
     if (!strcmp(path, "/_/ready"))
         return health(app, req, resp, true);
     static const char prefix[] = "/rest/v1/";
+    if (!strcmp(path, "/rest/v1") || !strcmp(path, "/rest/v1/")) {
+        if (req->method_id != SB_HTTP_GET && req->method_id != SB_HTTP_HEAD) {
+            sb_http_response_header(resp, "Allow", "GET, HEAD");
+            error_response(resp, 405, "PGRST117", "Unsupported HTTP method for the API description");
+            return;
+        }
+        resp->content_type = "application/openapi+json; charset=utf-8";
+        sb_buf_append(&resp->body, app->openapi, app->openapi_len);
+        return;
+    }
     if (strncmp(path, prefix, sizeof(prefix) - 1) != 0) {
         error_response(resp, 404, "PGRST125", "Invalid path specified in request URL");
         return;

@@ -26,6 +26,8 @@ struct sb_app {
     pthread_key_t reader_key;       /* this thread's read connection */
     bool reader_key_made;
     size_t max_rows;                /* rows per bulk insert */
+    char *openapi;                  /* owned: the OpenAPI document, made once */
+    size_t openapi_len;
 };
 
 /* Prepare app for serving model from db_path (the writer is opened by the

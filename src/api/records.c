@@ -22,6 +22,7 @@
 #include "api/app.h"
 #include "api/negotiate.h"
 #include "guard/validate.h"
+#include "guard/values.h"
 #include "query/parse.h"
 #include "query/qs.h"
 #include "query/sql.h"
@@ -529,6 +530,13 @@ struct write_job {
     size_t n_statements;
     struct sb_sql check;         /* post-write rule check: ?1 is the row id */
     bool has_check;
+    struct sb_sql check_update;  /* upserts: the check of rows that were updated */
+    bool has_check_update;
+    bool upsert;                 /* INSERT ... ON CONFLICT */
+    bool merge;                  /* ... DO UPDATE (resolution=merge-duplicates, PUT) */
+    bool put;
+    int64_t max_id_before;       /* upserts: ids above it were inserted */
+    size_t n_inserted;
     struct rows rows;            /* RETURNING id, row json */
     bool rolled_back;            /* tx=rollback: answered as if committed */
     struct sb_http_deferred *deferred;
@@ -541,11 +549,16 @@ struct write_job {
 static int check_rows(sqlite3 *db, struct write_job *job)
 {
     /* every written row must satisfy the rule (and field write rules) as
-     * stored, defaults applied */
+     * stored, defaults applied; an upsert checks inserted rows against the
+     * create rule and updated ones against the update rule */
     for (size_t i = 0; i < job->rows.n_ids; i++) {
-        job->check.binds[0].i = job->rows.ids[i];
+        bool inserted = !job->upsert || job->rows.ids[i] > job->max_id_before;
+        struct sb_sql *check = inserted ? &job->check : &job->check_update;
+        if (!(inserted ? job->has_check : job->has_check_update))
+            continue;
+        check->binds[0].i = job->rows.ids[i];
         int64_t ok = 0;
-        if (run(db, &job->check, job->r.coll, false, collect_count, &ok, &job->r.err) != SQLITE_OK)
+        if (run(db, check, job->r.coll, false, collect_count, &ok, &job->r.err) != SQLITE_OK)
             return -1;
         if (!ok) {
             sb_api_error_set(&job->r.err, 403, "42501", "new row violates row-level security policy for table \"%s\"",
@@ -560,6 +573,18 @@ static int write_unit(sqlite3 *db, void *arg)
 {
     struct write_job *job = arg;
     struct request *r = &job->r;
+    if (job->upsert) {
+        /* ids are never reused (AUTOINCREMENT): rows above today's largest
+         * id were inserted, the others updated */
+        struct sb_sql max;
+        sb_sql_init(&max, r->req->arena);
+        sb_buf_puts(&max.text, "SELECT coalesce(max(\"id\"), 0) FROM ");
+        sb_sql_ident(&max.text, r->coll->name);
+        int rc = run(db, &max, r->coll, false, collect_count, &job->max_id_before, &r->err);
+        sb_sql_free(&max);
+        if (rc != SQLITE_OK)
+            return UNIT_FAILED;
+    }
     for (size_t i = 0; i < job->n_statements; i++)
         if (run(db, &job->statements[i], r->coll, job->kind == WRITE_DELETE, collect_json, &job->rows,
                 &r->err) != SQLITE_OK) {
@@ -567,8 +592,10 @@ static int write_unit(sqlite3 *db, void *arg)
                 sb_api_error_set(&r->err, 413, "54000", "the response is too large");
             return UNIT_FAILED;
         }
-    if (job->has_check && check_rows(db, job) != 0)
+    if ((job->has_check || job->has_check_update) && check_rows(db, job) != 0)
         return UNIT_FAILED;
+    for (size_t i = 0; i < job->rows.n_ids; i++)
+        job->n_inserted += !job->upsert || job->rows.ids[i] > job->max_id_before;
     if (r->accept.media == SB_MEDIA_OBJECT && job->rows.n != 1) {
         sb_api_error_set(&r->err, 406, "PGRST116", "JSON object requested, multiple (or no) rows returned");
         sb_api_error_details(&r->err, "The result contains %zu rows", job->rows.n);
@@ -592,8 +619,11 @@ static void write_answer(struct write_job *job, struct sb_http_response *resp)
     if (sb_api_error_is_set(&r->err))
         return finish_error(r, resp);
     bool representation = r->prefer.ret == SB_RETURN_REPRESENTATION;
-    if (job->kind == WRITE_INSERT) {
-        resp->status = 201;
+    if (job->put) {
+        resp->status = representation ? 200 : 204;
+    } else if (job->kind == WRITE_INSERT) {
+        /* PostgREST: a merge that inserted nothing is 200 */
+        resp->status = job->merge && job->n_inserted == 0 ? 200 : 201;
         if (r->prefer.ret == SB_RETURN_HEADERS_ONLY && job->rows.n_ids) {
             sb_http_response_header(resp, "Location",
                                     sb_arena_printf(r->req->arena, "/%s?id=eq.%lld", r->coll->name,
@@ -635,6 +665,7 @@ static void write_done(struct sb_write_unit *unit)
     for (size_t i = 0; i < job->n_statements; i++)
         sb_sql_free(&job->statements[i]);
     sb_sql_free(&job->check);
+    sb_sql_free(&job->check_update);
     sb_http_complete(job->deferred);
 }
 
@@ -659,6 +690,8 @@ static void submit(struct write_job *job, struct sb_http_response *resp)
  * for the rows a write leaves; has_check false when nothing can fail. */
 static int build_check(struct write_job *job, unsigned op, const struct sb_rows *written)
 {
+    struct sb_sql *sql = op == SB_RULE_UPDATE && job->upsert ? &job->check_update : &job->check;
+    bool *has = op == SB_RULE_UPDATE && job->upsert ? &job->has_check_update : &job->has_check;
     struct request *r = &job->r;
     const struct sb_collection *coll = r->coll;
     if (r->ctx.who->bypass_rules)
@@ -669,7 +702,6 @@ static int build_check(struct write_job *job, unsigned op, const struct sb_rows 
         needed |= written->fields[i]->write_rule != NULL;
     if (!needed)
         return 0;
-    struct sb_sql *sql = &job->check;
     sb_buf_puts(&sql->text, "SELECT 1 FROM ");
     sb_sql_ident(&sql->text, coll->name);
     sb_buf_puts(&sql->text, " AS \"t\" WHERE \"t\".\"id\" = ");
@@ -687,7 +719,7 @@ static int build_check(struct write_job *job, unsigned op, const struct sb_rows 
         if (sb_sql_rule(&r->ctx, &view, op, "t", sql, &r->err) != 0)
             return -1;
     }
-    job->has_check = true;
+    *has = true;
     return 0;
 }
 
@@ -705,7 +737,8 @@ static int returning(struct request *r, struct sb_sql *sql)
         sb_buf_puts(&sql->text, "NULL");
         return 0;
     }
-    return sb_sql_row_json(&r->ctx, r->coll, returning_query(r), NULL, r->accept.nulls_stripped, sql, &r->err);
+    /* qualified by the table name: embedded subqueries refer to the written row */
+    return sb_sql_row_json(&r->ctx, r->coll, returning_query(r), r->coll->name, r->accept.nulls_stripped, sql, &r->err);
 }
 
 static int refuse_passwords(struct request *r, const struct sb_rows *rows)
@@ -735,6 +768,7 @@ static struct write_job *new_job(struct request *r, enum write_kind kind)
     sb_buf_init(&job->rows.json);
     job->rows.json.limit = 64u << 20;
     sb_sql_init(&job->check, r->req->arena);
+    sb_sql_init(&job->check_update, r->req->arena);
     return job;
 }
 
@@ -807,45 +841,366 @@ static int insert_row(struct request *r, const struct sb_rows *rows, size_t row,
     return 0;
 }
 
-static void handle_insert(struct request *r, struct sb_http_response *resp)
+/* ---- CSV bodies ------------------------------------------------------------- */
+
+/* One CSV cell as JSON for its field: numbers and booleans as JSON values
+ * when they read as such (else a string, which the validator then refuses
+ * with the field's type), json and arrays as their JSON text, an empty
+ * unquoted cell as null, the rest as strings. */
+static void csv_cell_json(const struct sb_field *f, const char *cell, size_t len, bool quoted, struct sb_buf *out)
+{
+    if (len == 0 && !quoted) {
+        sb_buf_puts(out, "null");
+        return;
+    }
+    if (f && !f->type.is_array) {
+        enum sb_type_kind k = f->type.kind;
+        if (k == SB_TYPE_INT || k == SB_TYPE_REF) {
+            int64_t v;
+            if (sb_parse_int64(cell, len, &v) == 0) {
+                sb_buf_printf(out, "%lld", (long long)v);
+                return;
+            }
+        } else if (k == SB_TYPE_FLOAT) {
+            char tmp[64];
+            if (len < sizeof(tmp)) {
+                memcpy(tmp, cell, len);
+                tmp[len] = '\0';
+                char *end;
+                double d = strtod(tmp, &end);
+                if (end != tmp && *end == '\0' && d == d && d - d == 0) {
+                    sb_json_double(out, d);
+                    return;
+                }
+            }
+        } else if (k == SB_TYPE_BOOL) {
+            if ((len == 4 && !strncasecmp(cell, "true", 4)) || (len == 1 && (cell[0] == 't' || cell[0] == '1'))) {
+                sb_buf_puts(out, "true");
+                return;
+            }
+            if ((len == 5 && !strncasecmp(cell, "false", 5)) || (len == 1 && (cell[0] == 'f' || cell[0] == '0'))) {
+                sb_buf_puts(out, "false");
+                return;
+            }
+        }
+    }
+    if (f && (f->type.is_array || f->type.kind == SB_TYPE_JSON)) {
+        json_t *parsed = json_loadb(cell, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+        if (parsed) {
+            json_decref(parsed);
+            sb_buf_append(out, cell, len);
+            return;
+        }
+    }
+    sb_json_string(out, cell, len);
+}
+
+/* Read one CSV cell at *pos (RFC 4180 quoting); returns false at the end of
+ * the input. *end_of_row tells whether the cell ended its line. */
+static bool csv_next(const char *s, size_t len, size_t *pos, struct sb_buf *cell, bool *quoted, bool *end_of_row)
+{
+    size_t i = *pos;
+    sb_buf_reset(cell);
+    *quoted = false;
+    if (i >= len)
+        return false;
+    if (s[i] == '"') {
+        *quoted = true;
+        for (i++; i < len; i++) {
+            if (s[i] == '"') {
+                if (i + 1 < len && s[i + 1] == '"') {
+                    sb_buf_putc(cell, '"');
+                    i++;
+                    continue;
+                }
+                i++;
+                break;
+            }
+            sb_buf_putc(cell, s[i]);
+        }
+    } else {
+        while (i < len && s[i] != ',' && s[i] != '\n' && s[i] != '\r')
+            sb_buf_putc(cell, s[i++]);
+    }
+    *end_of_row = i >= len || s[i] == '\n' || s[i] == '\r';
+    if (i < len && s[i] == ',')
+        i++;
+    else {
+        if (i < len && s[i] == '\r')
+            i++;
+        if (i < len && s[i] == '\n')
+            i++;
+    }
+    *pos = i;
+    return true;
+}
+
+/* A text/csv body (a header line of field names, then rows) as the JSON
+ * array the validator reads. */
+static int csv_to_json(const struct sb_collection *coll, const char *body, size_t len, struct sb_buf *out,
+                       struct sb_api_error *err)
+{
+    struct sb_buf cell;
+    sb_buf_init(&cell);
+    const char *names[SB_SPEC_MAX_FIELDS + 3];
+    const struct sb_field *fields[SB_SPEC_MAX_FIELDS + 3];
+    size_t n_cols = 0, pos = 0;
+    bool quoted, eor = false;
+    while (!eor && csv_next(body, len, &pos, &cell, &quoted, &eor)) {
+        if (n_cols == SB_SPEC_MAX_FIELDS + 3) {
+            sb_buf_free(&cell);
+            return sb_api_error_set(err, 400, "PGRST102", "too many CSV columns");
+        }
+        names[n_cols] = sb_buf_take(&cell);
+        fields[n_cols] = sb_collection_field(coll, names[n_cols]);
+        n_cols++;
+    }
+    sb_buf_putc(out, '[');
+    size_t row = 0;
+    int rc = 0;
+    while (rc == 0 && pos < len) {
+        size_t col = 0;
+        eor = false;
+        sb_buf_puts(out, row++ ? ",{" : "{");
+        while (!eor && csv_next(body, len, &pos, &cell, &quoted, &eor)) {
+            if (col >= n_cols) {
+                rc = sb_api_error_set(err, 400, "PGRST102", "CSV row %zu has more cells than the header", row);
+                break;
+            }
+            if (col)
+                sb_buf_putc(out, ',');
+            sb_json_string(out, names[col], strlen(names[col]));
+            sb_buf_putc(out, ':');
+            csv_cell_json(fields[col], cell.data ? cell.data : "", cell.len, quoted, out);
+            col++;
+        }
+        if (rc == 0 && col != n_cols)
+            rc = sb_api_error_set(err, 400, "PGRST102", "CSV row %zu has %zu cells; the header has %zu", row, col,
+                                  n_cols);
+        sb_buf_putc(out, '}');
+    }
+    sb_buf_putc(out, ']');
+    for (size_t i = 0; i < n_cols; i++)
+        free((char *)names[i]);
+    sb_buf_free(&cell);
+    if (rc == 0 && row == 0)
+        rc = sb_api_error_set(err, 400, "PGRST102", "the CSV body has no rows");
+    return rc;
+}
+
+static bool has_content_type(struct sb_http_request *req, const char *type)
+{
+    const char *ct = sb_http_header(req, "Content-Type");
+    return ct && strncasecmp(ct, type, strlen(type)) == 0;
+}
+
+/* ---- inserts and upserts ------------------------------------------------------- */
+
+/* The on_conflict columns (default: id), which must be a unique key. */
+static int conflict_target(struct request *r, const struct sb_field **cols, size_t *n)
+{
+    const struct sb_collection *coll = r->coll;
+    *n = 0;
+    if (!r->query.has_on_conflict) {
+        cols[(*n)++] = sb_collection_field(coll, "id");
+        return 0;
+    }
+    for (size_t i = 0; i < r->query.n_on_conflict && *n < SB_SPEC_MAX_FIELDS; i++) {
+        const struct sb_field *f = sb_sql_visible_field(coll, r->query.on_conflict[i], &r->err);
+        if (!f)
+            return -1;
+        cols[(*n)++] = f;
+    }
+    bool unique = *n == 1 && (cols[0]->flags & SB_FIELD_UNIQUE);
+    for (size_t k = 0; !unique && k < coll->n_indexes; k++) {
+        const struct sb_index *ix = coll->indexes[k];
+        if (!ix->unique || ix->n_columns != *n)
+            continue;
+        bool all = true;
+        for (size_t i = 0; i < *n; i++) {
+            bool in = false;
+            for (size_t j = 0; j < ix->n_columns; j++)
+                in |= ix->columns[j] == cols[i];
+            all &= in;
+        }
+        unique = all;
+    }
+    if (!unique)
+        return sb_api_error_set(&r->err, 400, "42P10",
+                                "there is no unique or exclusion constraint matching the ON CONFLICT specification");
+    return 0;
+}
+
+/* " ON CONFLICT (cols) DO NOTHING | DO UPDATE SET ... WHERE <update rule>" */
+static int upsert_clause(struct write_job *job, const struct sb_field *const *cols, size_t n_cols,
+                         const struct sb_rows *rows, struct sb_sql *sql)
+{
+    struct request *r = &job->r;
+    sb_buf_puts(&sql->text, " ON CONFLICT (");
+    for (size_t i = 0; i < n_cols; i++) {
+        if (i)
+            sb_buf_puts(&sql->text, ", ");
+        sb_sql_ident(&sql->text, cols[i]->name);
+    }
+    if (!job->merge) {
+        sb_buf_puts(&sql->text, ") DO NOTHING");
+        return 0;
+    }
+    sb_buf_puts(&sql->text, ") DO UPDATE SET ");
+    for (size_t c = 0; c < rows->n_fields; c++) {
+        const struct sb_field *f = rows->fields[c];
+        bool key = false;
+        for (size_t i = 0; i < n_cols; i++)
+            key |= cols[i] == f;
+        if (key)
+            continue;
+        sb_sql_ident(&sql->text, f->name);
+        sb_buf_puts(&sql->text, " = excluded.");
+        sb_sql_ident(&sql->text, f->name);
+        sb_buf_puts(&sql->text, ", ");
+    }
+    sb_buf_printf(&sql->text, "\"updated_at\" = %s WHERE 1", r->ctx.dialect->now_sql);
+    /* the existing row must be one the caller may update */
+    return sb_sql_rule(&r->ctx, r->coll, SB_RULE_UPDATE, r->coll->name, sql, &r->err);
+}
+
+/* Validated rows -> the write job: one INSERT per row (upserts with their
+ * ON CONFLICT clause), the rule checks, and the unit queued. */
+static void insert_rows(struct request *r, struct sb_rows *rows, bool upsert, bool merge, bool put,
+                        struct sb_http_response *resp)
 {
     struct sb_http_request *req = r->req;
-    if (!is_json_body(req)) {
-        sb_api_error_set(&r->err, 415, "PGRST102", "Content-Type not acceptable: %.100s",
-                         sb_http_header(req, "Content-Type"));
+    if (refuse_passwords(r, rows) != 0)
         return finish_error(r, resp);
-    }
-    if (r->prefer.resolution != SB_RESOLUTION_NONE || r->query.has_on_conflict) {
-        sb_api_error_set(&r->err, 400, "PGRST100", "upserts (on_conflict, Prefer: resolution) are not supported yet");
-        return finish_error(r, resp);
-    }
-    struct sb_validate_opts vopts = {.mode = SB_VALIDATE_CREATE, .max_rows = r->app->max_rows};
-    if (r->query.has_columns) {
-        vopts.columns = r->query.columns;
-        vopts.n_columns = r->query.n_columns;
-    }
-    struct sb_rows rows;
-    if (sb_validate_body(r->coll, req->body ? req->body : "", req->body_len, &vopts, req->arena, &rows, &r->err) != 0)
-        return finish_error(r, resp);
-    if (refuse_passwords(r, &rows) != 0)
-        return finish_error(r, resp);
-    if (!r->coll->create_rule && !r->ctx.who->bypass_rules) {
+    if (!r->coll->create_rule && !r->ctx.who->bypass_rules && !(merge && r->coll->update_rule)) {
         /* no rule means deny: refused before anything is written */
         sb_api_error_set(&r->err, 403, "42501", "new row violates row-level security policy for table \"%s\"",
                          r->coll->name);
         return finish_error(r, resp);
     }
+    const struct sb_field *cols[SB_SPEC_MAX_FIELDS];
+    size_t n_cols = 0;
+    if (upsert && conflict_target(r, cols, &n_cols) != 0)
+        return finish_error(r, resp);
     struct write_job *job = new_job(r, WRITE_INSERT);
-    job->statements = sb_arena_alloc(req->arena, (rows.n_rows ? rows.n_rows : 1) * sizeof(*job->statements));
-    for (size_t row = 0; row < rows.n_rows; row++) {
+    job->upsert = upsert;
+    job->merge = merge;
+    job->put = put;
+    job->statements = sb_arena_alloc(req->arena, (rows->n_rows ? rows->n_rows : 1) * sizeof(*job->statements));
+    for (size_t row = 0; row < rows->n_rows; row++) {
         struct sb_sql *sql = &job->statements[job->n_statements++];
         sb_sql_init(sql, req->arena);
-        if (insert_row(r, &rows, row, sql) != 0 || returning(r, sql) != 0)
+        if (insert_row(r, rows, row, sql) != 0 || (upsert && upsert_clause(job, cols, n_cols, rows, sql) != 0) ||
+            returning(r, sql) != 0)
             return finish_error(r, resp);
     }
-    if (build_check(job, SB_RULE_CREATE, &rows) != 0)
+    if (build_check(job, SB_RULE_CREATE, rows) != 0 || (merge && build_check(job, SB_RULE_UPDATE, rows) != 0))
         return finish_error(r, resp);
     submit(job, resp);
+}
+
+/* The body as JSON: CSV is converted, other types refused. */
+static int json_body(struct request *r, const char **body, size_t *len)
+{
+    struct sb_http_request *req = r->req;
+    *body = req->body ? req->body : "";
+    *len = req->body_len;
+    if (has_content_type(req, "text/csv")) {
+        struct sb_buf json;
+        sb_buf_init(&json);
+        if (csv_to_json(r->coll, *body, *len, &json, &r->err) != 0) {
+            sb_buf_free(&json);
+            return -1;
+        }
+        *body = sb_arena_strndup(req->arena, sb_buf_str(&json), json.len);
+        *len = json.len;
+        sb_buf_free(&json);
+        return 0;
+    }
+    if (!is_json_body(req))
+        return sb_api_error_set(&r->err, 415, "PGRST102", "Content-Type not acceptable: %.100s",
+                                sb_http_header(req, "Content-Type"));
+    return 0;
+}
+
+static void handle_insert(struct request *r, struct sb_http_response *resp)
+{
+    struct sb_http_request *req = r->req;
+    const char *body;
+    size_t len;
+    if (json_body(r, &body, &len) != 0)
+        return finish_error(r, resp);
+    bool upsert = r->prefer.resolution != SB_RESOLUTION_NONE;
+    struct sb_validate_opts vopts = {.mode = upsert ? SB_VALIDATE_UPSERT : SB_VALIDATE_CREATE,
+                                     .max_rows = r->app->max_rows};
+    if (r->query.has_columns) {
+        vopts.columns = r->query.columns;
+        vopts.n_columns = r->query.n_columns;
+    }
+    struct sb_rows rows;
+    if (sb_validate_body(r->coll, body, len, &vopts, req->arena, &rows, &r->err) != 0)
+        return finish_error(r, resp);
+    insert_rows(r, &rows, upsert, r->prefer.resolution == SB_RESOLUTION_MERGE, false, resp);
+}
+
+/* PUT /coll?id=eq.N: the single-row upsert of PostgREST. */
+static void handle_put(struct request *r, struct sb_http_response *resp)
+{
+    struct sb_http_request *req = r->req;
+    const struct sb_q_level *root = &r->query.root;
+    if (root->has_limit || root->has_offset) {
+        sb_api_error_set(&r->err, 400, "PGRST114", "limit/offset querystring parameters are not allowed for PUT");
+        return finish_error(r, resp);
+    }
+    const struct sb_q_cond *w = root->where;
+    const struct sb_q_filter *flt = w && w->kind == SB_Q_COND_AND && w->n_children == 1 &&
+                                            w->children[0]->kind == SB_Q_COND_FILTER
+                                        ? w->children[0]->filter
+                                        : NULL;
+    int64_t id = 0;
+    if (!flt || flt->negate || flt->op != SB_Q_OP_EQ || flt->quant != SB_Q_QUANT_NONE || flt->path.n_steps ||
+        strcmp(flt->path.column, "id") != 0 || sb_parse_int64(flt->value, flt->value_len, &id) != 0 || id < 1) {
+        sb_api_error_set(&r->err, 405, "PGRST105", "Filters must include all and only primary key columns with 'eq' operators");
+        return finish_error(r, resp);
+    }
+    const char *body;
+    size_t len;
+    if (json_body(r, &body, &len) != 0)
+        return finish_error(r, resp);
+    struct sb_validate_opts vopts = {.mode = SB_VALIDATE_UPSERT, .max_rows = 1};
+    struct sb_rows rows;
+    if (sb_validate_body(r->coll, body, len, &vopts, req->arena, &rows, &r->err) != 0)
+        return finish_error(r, resp);
+    if (rows.bulk || rows.n_rows != 1) {
+        sb_api_error_set(&r->err, 400, "PGRST102", "PUT takes one JSON object");
+        return finish_error(r, resp);
+    }
+    /* the payload's id must be the URL's (PGRST115); a missing one is taken from it */
+    const struct sb_field *id_field = sb_collection_field(r->coll, "id");
+    bool has_id = false;
+    for (size_t c = 0; c < rows.n_fields; c++)
+        if (rows.fields[c] == id_field) {
+            has_id = true;
+            const struct sb_value *v = sb_rows_value(&rows, 0, c);
+            if (v->kind != SB_VAL_INT || v->i != id) {
+                sb_api_error_set(&r->err, 400, "PGRST115", "Payload values do not match URL in primary key column(s)");
+                return finish_error(r, resp);
+            }
+        }
+    if (!has_id) {
+        struct sb_rows with_id = rows;
+        with_id.fields = sb_arena_alloc(req->arena, (rows.n_fields + 1) * sizeof(*with_id.fields));
+        with_id.values = sb_arena_alloc(req->arena, (rows.n_fields + 1) * sizeof(*with_id.values));
+        with_id.fields[0] = id_field;
+        with_id.values[0] = (struct sb_value){.kind = SB_VAL_INT, .i = id};
+        for (size_t c = 0; c < rows.n_fields; c++) {
+            with_id.fields[c + 1] = rows.fields[c];
+            with_id.values[c + 1] = rows.values[c];
+        }
+        with_id.n_fields = rows.n_fields + 1;
+        rows = with_id;
+    }
+    insert_rows(r, &rows, true, true, true, resp);
 }
 
 static void handle_update(struct request *r, struct sb_http_response *resp)
@@ -915,11 +1270,12 @@ void sb_records_handle(struct sb_app *app, const struct sb_collection *coll, str
     case SB_HTTP_GET:
     case SB_HTTP_HEAD:
     case SB_HTTP_POST:
+    case SB_HTTP_PUT:
     case SB_HTTP_PATCH:
     case SB_HTTP_DELETE:
         break;
     default:
-        sb_http_response_header(resp, "Allow", "GET, HEAD, POST, PATCH, DELETE");
+        sb_http_response_header(resp, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE");
         sb_api_error_set(&r.err, 405, "PGRST117", "Unsupported HTTP method: %s", req->method);
         return finish_error(&r, resp);
     }
@@ -931,6 +1287,8 @@ void sb_records_handle(struct sb_app *app, const struct sb_collection *coll, str
         return handle_read(&r, resp);
     case SB_HTTP_POST:
         return handle_insert(&r, resp);
+    case SB_HTTP_PUT:
+        return handle_put(&r, resp);
     case SB_HTTP_PATCH:
         return handle_update(&r, resp);
     default:

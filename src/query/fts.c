@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "util/die.h"
+#include "util/formats.h"
 
 /* ---- characters --------------------------------------------------------- */
 
@@ -132,30 +133,6 @@ static bool in_ranges(const struct cp_range *ranges, size_t n, uint32_t cp)
 
 #define N_OF(array) (sizeof(array) / sizeof((array)[0]))
 
-/* The code point at s[0..len) (len >= 1) and its length in *n. A byte that
- * does not start a valid shortest-form sequence is 0x110000 + byte: a word
- * character, as FTS5 keeps such bytes in tokens. */
-static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *n)
-{
-    uint32_t c = s[0];
-    *n = 1;
-    if (c < 0x80)
-        return c;
-    size_t need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-    if (need == 0 || c > 0xF4 || need >= len)
-        return 0x110000 + c;
-    uint32_t cp = c & (0x3Fu >> need);
-    for (size_t k = 1; k <= need; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0x110000 + c;
-        cp = cp << 6 | (s[k] & 0x3Fu);
-    }
-    static const uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[need] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0x110000 + c;
-    *n = need + 1;
-    return cp;
-}
 
 static bool is_separator(uint32_t cp)
 {
@@ -279,14 +256,14 @@ static int phrase_of(struct fts *f, size_t off, size_t len, bool prefix)
     int first = f->n_words;
     size_t i = off, end = off + len, n;
     while (i < end) {
-        if (is_separator(utf8_next(s + i, end - i, &n))) {
+        if (is_separator(sb_utf8_next(s + i, end - i, &n))) {
             i += n;
             continue;
         }
         size_t start = i;
         bool marks_only = true;
         while (i < end) {
-            uint32_t cp = utf8_next(s + i, end - i, &n);
+            uint32_t cp = sb_utf8_next(s + i, end - i, &n);
             if (is_separator(cp))
                 break;
             if (!in_ranges(dropped_marks, N_OF(dropped_marks), cp))
@@ -553,7 +530,7 @@ static bool web_is_or(const struct fts *f)
     if (f->len - i < 3 || (s[i] | 0x20) != 'o' || (s[i + 1] | 0x20) != 'r')
         return false;
     i += 2;
-    uint32_t cp = utf8_next((const unsigned char *)s + i, f->len - i, &n);
+    uint32_t cp = sb_utf8_next((const unsigned char *)s + i, f->len - i, &n);
     if (cp == '-' || cp == '_' || !is_separator(cp))
         return false;
     for (i += n; i < f->len; i++)

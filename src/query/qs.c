@@ -3,6 +3,7 @@
  * and src/query/parse.c reads the pairs this produces. Every decoded byte
  * lands in the caller's arena; the input is never modified. */
 #include "query/qs.h"
+#include "util/formats.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,41 +22,7 @@ static int hex_value(unsigned char ch)
 
 bool sb_qs_utf8_valid(const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1Fu;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0Fu;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07u;
-        } else {
-            return false; /* continuation byte, C0/C1 overlong lead, or past U+10FFFF */
-        }
-        if (len - i <= need)
-            return false;
-        for (size_t k = 1; k <= need; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3Fu);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += need + 1;
-    }
-    return true;
+    return sb_utf8_valid(s, len);
 }
 
 __attribute__((format(printf, 2, 3))) static int fail(struct sb_api_error *err, const char *fmt,

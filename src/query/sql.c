@@ -40,18 +40,25 @@ void sb_sql_free(struct sb_sql *sql)
     sql->n_binds = sql->cap_binds = 0;
 }
 
+void sb_sql_piece(struct sb_sql *piece, struct sb_sql *statement)
+{
+    sb_sql_init(piece, statement->arena);
+    piece->root = statement->root ? statement->root : statement;
+}
+
 void sb_sql_bind(struct sb_sql *sql, const struct sb_value *value)
 {
-    if (sql->n_binds == sql->cap_binds) {
-        size_t cap = sql->cap_binds ? sql->cap_binds * 2 : 16;
-        struct sb_value *binds = sb_arena_alloc(sql->arena, cap * sizeof(*binds));
-        if (sql->n_binds)
-            memcpy(binds, sql->binds, sql->n_binds * sizeof(*binds));
-        sql->binds = binds;
-        sql->cap_binds = cap;
+    struct sb_sql *root = sql->root ? sql->root : sql;
+    if (root->n_binds == root->cap_binds) {
+        size_t cap = root->cap_binds ? root->cap_binds * 2 : 16;
+        struct sb_value *binds = sb_arena_alloc(root->arena, cap * sizeof(*binds));
+        if (root->n_binds)
+            memcpy(binds, root->binds, root->n_binds * sizeof(*binds));
+        root->binds = binds;
+        root->cap_binds = cap;
     }
-    sql->binds[sql->n_binds++] = *value;
-    sb_buf_printf(&sql->text, "?%zu", sql->n_binds);
+    root->binds[root->n_binds++] = *value;
+    sb_buf_printf(&sql->text, "?%zu", root->n_binds);
 }
 
 void sb_sql_bind_int(struct sb_sql *sql, int64_t v)
@@ -143,13 +150,11 @@ struct rule_env {
  * compile into a buffer of its own before copying it to the statement. */
 static void bind_into(struct sb_sql *sql, struct sb_buf *out, const struct sb_value *value)
 {
-    size_t mark = sql->text.len;
-    sb_sql_bind(sql, value);                 /* appends "?N" to sql->text ... */
-    sb_buf_append(out, sql->text.data + mark, sql->text.len - mark);
-    if (out != &sql->text) {                 /* ... which goes where sqlexpr writes */
-        sql->text.len = mark;
-        sql->text.data[mark] = '\0';
-    }
+    struct sb_sql piece;
+    sb_sql_piece(&piece, sql);
+    sb_sql_bind(&piece, value); /* "?N" goes where sqlexpr writes */
+    sb_buf_append(out, piece.text.data, piece.text.len);
+    sb_sql_free(&piece);
 }
 
 static int rule_ref(const struct sb_sqlexpr_ctx *ctx, const struct sb_expr *e, struct sb_buf *out)
@@ -198,11 +203,10 @@ static int compile_rule_expr(const struct sb_sql_ctx *ctx, const struct sb_expr 
         .dialect = ctx->dialect, .row_alias = alias, .constraint = false, .ref = rule_ref, .user = &env};
     struct sb_buf why;
     sb_buf_init(&why);
-    size_t mark = out->text.len, binds_mark = out->n_binds;
+    size_t mark = out->text.len;
     int rc = sb_sqlexpr_compile(&sctx, expr, &out->text, &why);
     if (rc != 0) {
         out->text.len = mark;
-        out->n_binds = binds_mark;
         sb_api_error_set(err, 500, "XX000", "an access rule could not be compiled: %s", sb_buf_str(&why));
     }
     sb_buf_free(&why);
@@ -309,18 +313,24 @@ static int path_value(struct sb_sql *sql, const char *alias, const struct sb_fie
 /* ---- select list --------------------------------------------------------------- */
 
 /* A field's value in a row's JSON object. */
+/* A field's value as JSON text. Rows are written as JSON text by string
+ * concatenation, never parsed: json_quote() for scalars (it writes null,
+ * numbers and escaped strings), the stored text for json, arrays and
+ * decimals (kept in canonical JSON form), true/false for booleans. */
 static void json_value(struct sb_sql *sql, const char *alias, const struct sb_field *f)
 {
     if (f->type.kind == SB_TYPE_BOOL && !f->type.is_array) {
-        puts_sql(sql, "json(CASE ");
+        puts_sql(sql, "(CASE ");
         column(sql, alias, f);
-        puts_sql(sql, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)");
+        puts_sql(sql, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE 'null' END)");
     } else if (is_json_text(f) || is_decimal(f)) {
-        puts_sql(sql, "json(");
+        puts_sql(sql, "coalesce(");
+        column(sql, alias, f);
+        puts_sql(sql, ", 'null')");
+    } else {
+        puts_sql(sql, "json_quote(");
         column(sql, alias, f);
         puts_sql(sql, ")");
-    } else {
-        column(sql, alias, f);
     }
 }
 
@@ -354,7 +364,7 @@ static int select_value(const struct sb_sql_ctx *ctx, const struct sb_collection
             return sb_api_error_set(err, 400, "42704", "type \"%.60s\" does not exist", item->cast);
     }
     if (cast && cast->sql) {
-        puts_sql(sql, "CAST(");
+        puts_sql(sql, "json_quote(CAST(");
         if (item->path.n_steps) {
             if (path_value(sql, alias, f, &item->path, err) != 0)
                 return -1;
@@ -365,17 +375,16 @@ static int select_value(const struct sb_sql_ctx *ctx, const struct sb_collection
         } else {
             column(sql, alias, f);
         }
-        sb_buf_printf(&sql->text, " AS %s)", cast->sql);
+        sb_buf_printf(&sql->text, " AS %s))", cast->sql);
         return 0;
     }
     if (item->path.n_steps) {
+        /* -> gives JSON text, ->> an SQL value */
         bool as_text = item->path.steps[item->path.n_steps - 1].as_text;
-        if (!as_text)
-            puts_sql(sql, "json(");
+        puts_sql(sql, as_text ? "json_quote(" : "coalesce(");
         if (path_value(sql, alias, f, &item->path, err) != 0)
             return -1;
-        if (!as_text)
-            puts_sql(sql, ")");
+        puts_sql(sql, as_text ? ")" : ", 'null')");
         return 0;
     }
     json_value(sql, alias, f);
@@ -383,20 +392,311 @@ static int select_value(const struct sb_sql_ctx *ctx, const struct sb_collection
 }
 
 /* The key of a select item: its alias, the last json key, or the column. */
-static void bind_key(struct sb_sql *sql, const struct sb_q_select_item *item, const struct sb_field *f)
+/* An object is written as ('{' || '"a":' || value || ',"b":' || value ||
+ * '}'). A key from the model is a literal (names are [a-z0-9_]); a key
+ * from the client (an alias, a json key) is bound and quoted. */
+static void key_literal(struct sb_sql *sql, bool *first, const char *name)
 {
-    if (item->alias) {
-        sb_sql_bind_text(sql, item->alias, strlen(item->alias));
-        return;
-    }
+    sb_buf_printf(&sql->text, " || '%s\"%s\":' || ", *first ? "" : ",", name);
+    *first = false;
+}
+
+static void key_bound(struct sb_sql *sql, bool *first, const char *key)
+{
+    puts_sql(sql, *first ? " || json_quote(" : " || ',' || json_quote(");
+    sb_sql_bind_text(sql, key, strlen(key));
+    puts_sql(sql, ") || ':' || ");
+    *first = false;
+}
+
+static void bind_key(struct sb_sql *sql, bool *first, const struct sb_q_select_item *item, const struct sb_field *f)
+{
+    if (item->alias)
+        return key_bound(sql, first, item->alias);
     for (size_t i = item->path.n_steps; i > 0; i--) {
         const struct sb_q_json_step *step = &item->path.steps[i - 1];
-        if (step->key) {
-            sb_sql_bind_text(sql, step->key, strlen(step->key));
-            return;
+        if (step->key)
+            return key_bound(sql, first, step->key);
+    }
+    key_literal(sql, first, f->name);
+}
+
+/* ---- embedding ------------------------------------------------------------- */
+
+/* Where a select list is being written: the query (for the options of
+ * embedded levels), the keys of the embeds from the top, and the counter
+ * that makes every table alias of the statement unique. */
+struct level {
+    const struct sb_query *query;
+    const char *keys[SB_Q_MAX_EMBED_DEPTH + 1];  /* alias or relation name */
+    const char *rels[SB_Q_MAX_EMBED_DEPTH + 1];  /* relation names */
+    size_t depth;
+    int alias_seq;
+    int *seq;                                    /* the statement's counter */
+};
+
+enum rel_kind { REL_TO_ONE, REL_TO_MANY, REL_MANY_TO_MANY };
+
+/* How a collection reaches an embedded one. */
+struct relation {
+    enum rel_kind kind;
+    const struct sb_collection *target;
+    const struct sb_field *fk;              /* TO_ONE: parent's field; TO_MANY: target's field */
+    const struct sb_collection *junction;   /* MANY_TO_MANY */
+    const struct sb_field *j_parent, *j_target;
+    const char *name;                       /* the foreign key's name, for messages */
+};
+
+static const char *fk_name(struct sb_arena *arena, const struct sb_collection *c, const struct sb_field *f)
+{
+    return sb_arena_printf(arena, "%s_%s_fkey", c->name, f->name);
+}
+
+static bool hint_matches(struct sb_arena *arena, const char *hint, const struct sb_collection *c,
+                         const struct sb_field *f)
+{
+    return !hint || !strcmp(hint, f->name) || !strcmp(hint, fk_name(arena, c, f));
+}
+
+static const char *kind_text(enum rel_kind kind)
+{
+    return kind == REL_TO_ONE ? "many-to-one" : kind == REL_TO_MANY ? "one-to-many" : "many-to-many";
+}
+
+/* PostgREST's relationship detection over the spec's relations: a to-one
+ * by the target's name or the field's name, a to-many by the referencing
+ * collection's name, a many-to-many through a junction that references
+ * both. A hint (!fk_name, !field or !junction) picks one of several. */
+static int resolve_relation(const struct sb_sql_ctx *ctx, const struct sb_collection *parent, const char *name,
+                            const char *hint, struct relation *out, struct sb_api_error *err)
+{
+    const struct sb_model *m = ctx->model;
+    struct relation found[16];
+    size_t n = 0;
+    bool by_column = false;
+    for (size_t i = 0; i < parent->n_fields && n < 16; i++) {
+        const struct sb_field *f = parent->fields[i];
+        if (f->type.kind != SB_TYPE_REF || f->type.is_array || !f->type.ref)
+            continue;
+        bool named = !strcmp(f->type.ref->name, name), column = !strcmp(f->name, name);
+        if ((named || column) && hint_matches(ctx->arena, hint, parent, f)) {
+            if (column && !by_column) { /* embedding by the column's name is unambiguous */
+                n = 0;
+                by_column = true;
+            } else if (by_column) {
+                continue;
+            }
+            found[n++] = (struct relation){.kind = REL_TO_ONE, .target = f->type.ref, .fk = f,
+                                           .name = fk_name(ctx->arena, parent, f)};
         }
     }
-    sb_sql_string(&sql->text, f->name, strlen(f->name));
+    for (size_t c = 0; !by_column && c < m->n_collections; c++) {
+        const struct sb_collection *coll = m->collections[c];
+        for (size_t i = 0; i < coll->n_fields && n < 16; i++) {
+            const struct sb_field *g = coll->fields[i];
+            if (g->type.kind != SB_TYPE_REF || g->type.is_array || g->type.ref != parent)
+                continue;
+            if (!strcmp(coll->name, name) && hint_matches(ctx->arena, hint, coll, g))
+                found[n++] = (struct relation){.kind = REL_TO_MANY, .target = coll, .fk = g,
+                                               .name = fk_name(ctx->arena, coll, g)};
+            /* coll as a junction: g -> parent, h -> a collection called name */
+            for (size_t k = 0; k < coll->n_fields && n < 16; k++) {
+                const struct sb_field *h = coll->fields[k];
+                if (h == g || h->type.kind != SB_TYPE_REF || h->type.is_array || !h->type.ref ||
+                    strcmp(h->type.ref->name, name) != 0 || coll == parent || coll == h->type.ref)
+                    continue;
+                if (hint && strcmp(hint, coll->name) && !hint_matches(ctx->arena, hint, coll, g) &&
+                    !hint_matches(ctx->arena, hint, coll, h))
+                    continue;
+                found[n++] = (struct relation){.kind = REL_MANY_TO_MANY, .target = h->type.ref, .junction = coll,
+                                               .j_parent = g, .j_target = h, .name = coll->name};
+            }
+        }
+    }
+    if (n == 1) {
+        *out = found[0];
+        return 0;
+    }
+    if (n == 0) {
+        sb_api_error_set(err, 400, "PGRST200", "Could not find a relationship between '%s' and '%s' in the schema cache",
+                         parent->name, name);
+        sb_api_error_hint(err, "Perhaps you meant a relation of '%s' through one of its '->' fields", parent->name);
+        return -1;
+    }
+    struct sb_buf details, hints;
+    sb_buf_init(&details);
+    sb_buf_init(&hints);
+    for (size_t i = 0; i < n; i++) {
+        sb_buf_printf(&details, "%s%s (%s, embedding %s with %s)", i ? "; " : "", found[i].name,
+                      kind_text(found[i].kind), parent->name, found[i].target->name);
+        sb_buf_printf(&hints, "%s'%s!%s'", i ? ", " : "", name, found[i].name);
+    }
+    sb_api_error_set(err, 300, "PGRST201",
+                     "Could not embed because more than one relationship was found for '%s' and '%s'",
+                     parent->name, name);
+    sb_api_error_details(err, "%s", sb_buf_str(&details));
+    sb_api_error_hint(err, "Try changing '%s' to one of the following: %s. Find the desired relationship in the "
+                           "'details' key.", name, sb_buf_str(&hints));
+    sb_buf_free(&details);
+    sb_buf_free(&hints);
+    return -1;
+}
+
+static const char *embed_key(const struct sb_q_select_item *item)
+{
+    return item->alias ? item->alias : item->relation;
+}
+
+/* The options and filters of the embed at lvl + item, if any parameter
+ * named it (by its alias first, then by its relation name). */
+static const struct sb_q_level *embed_level(const struct level *lvl, const struct sb_q_select_item *item)
+{
+    const char *names[SB_Q_MAX_EMBED_DEPTH + 1];
+    for (size_t i = 0; i < lvl->depth; i++)
+        names[i] = lvl->keys[i];
+    names[lvl->depth] = embed_key(item);
+    const struct sb_q_level *found = sb_query_level(lvl->query, names, lvl->depth + 1);
+    if (!found && item->alias) {
+        names[lvl->depth] = item->relation;
+        found = sb_query_level(lvl->query, names, lvl->depth + 1);
+    }
+    return found;
+}
+
+static const char *next_alias(struct level *lvl, struct sb_arena *arena)
+{
+    return sb_arena_printf(arena, "t%d", ++*lvl->seq);
+}
+
+/* "the rows of rel for the parent row": the join condition, with the
+ * target aliased as alias. */
+static int join_condition(const struct sb_sql_ctx *ctx, const struct relation *rel, const char *parent_alias,
+                          const char *alias, struct level *lvl, struct sb_sql *sql, struct sb_api_error *err)
+{
+    const struct sb_field *id_of_target = sb_collection_field(rel->target, "id");
+    switch (rel->kind) {
+    case REL_TO_ONE:
+        column(sql, alias, id_of_target);
+        puts_sql(sql, " = ");
+        column(sql, parent_alias, rel->fk);
+        return 0;
+    case REL_TO_MANY:
+        column(sql, alias, rel->fk);
+        puts_sql(sql, " = ");
+        sb_sql_ident(&sql->text, parent_alias);
+        puts_sql(sql, ".\"id\"");
+        return 0;
+    case REL_MANY_TO_MANY: {
+        const char *j = next_alias(lvl, ctx->arena);
+        column(sql, alias, id_of_target);
+        puts_sql(sql, " IN (SELECT ");
+        column(sql, j, rel->j_target);
+        puts_sql(sql, " FROM ");
+        sb_sql_ident(&sql->text, rel->junction->name);
+        puts_sql(sql, " AS ");
+        sb_sql_ident(&sql->text, j);
+        puts_sql(sql, " WHERE ");
+        column(sql, j, rel->j_parent);
+        puts_sql(sql, " = ");
+        sb_sql_ident(&sql->text, parent_alias);
+        puts_sql(sql, ".\"id\"");
+        if (sb_sql_rule(ctx, rel->junction, SB_RULE_READ, j, sql, err) != 0)
+            return -1;
+        puts_sql(sql, ")");
+        return 0;
+    }
+    }
+    return 0;
+}
+
+static int object_expr(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
+                       struct sb_q_select_item *const *items, size_t n_items, const char *alias,
+                       struct level *lvl, struct sb_sql *out, struct sb_api_error *err);
+static int level_where(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
+                       struct sb_q_select_item *const *items, size_t n_items, const struct sb_q_level *level,
+                       const char *alias, struct level *lvl, struct sb_sql *sql, struct sb_api_error *err);
+static int order_by(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
+                    struct sb_q_select_item *const *items, size_t n_items, const struct sb_q_level *level,
+                    const char *alias, struct level *lvl, struct sb_sql *sql, struct sb_api_error *err);
+
+static void enter(struct level *child, const struct level *lvl, const struct sb_q_select_item *item)
+{
+    *child = *lvl;
+    child->keys[lvl->depth] = embed_key(item);
+    child->rels[lvl->depth] = item->relation;
+    child->depth = lvl->depth + 1;
+}
+
+/* FROM target AS alias WHERE join AND rule AND the embed's filters; lvl is
+ * the parent's level. */
+static int embed_from(const struct sb_sql_ctx *ctx, const struct relation *rel, const struct sb_q_select_item *item,
+                      const char *parent_alias, const char *alias, struct level *lvl, struct sb_sql *sql,
+                      struct sb_api_error *err)
+{
+    struct level child;
+    enter(&child, lvl, item);
+    puts_sql(sql, " FROM ");
+    sb_sql_ident(&sql->text, rel->target->name);
+    puts_sql(sql, " AS ");
+    sb_sql_ident(&sql->text, alias);
+    puts_sql(sql, " WHERE ");
+    if (join_condition(ctx, rel, parent_alias, alias, lvl, sql, err) != 0)
+        return -1;
+    if (sb_sql_rule(ctx, rel->target, SB_RULE_READ, alias, sql, err) != 0)
+        return -1;
+    return level_where(ctx, rel->target, item->children, item->n_children, embed_level(lvl, item), alias, &child,
+                       sql, err);
+}
+
+/* EXISTS (the embed has a row for this parent row): !inner and rel=not.is.null */
+static int embed_exists(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
+                        const struct sb_q_select_item *item, const char *parent_alias, struct level *lvl,
+                        struct sb_sql *sql, struct sb_api_error *err)
+{
+    struct relation rel;
+    if (resolve_relation(ctx, coll, item->relation, item->hint, &rel, err) != 0)
+        return -1;
+    const char *alias = next_alias(lvl, ctx->arena);
+    puts_sql(sql, "EXISTS (SELECT 1");
+    if (embed_from(ctx, &rel, item, parent_alias, alias, lvl, sql, err) != 0)
+        return -1;
+    puts_sql(sql, ")");
+    return 0;
+}
+
+/* The embed's value in its parent's object: an object (or null) for a
+ * to-one, an array for the others, built by one correlated subquery. */
+static int embed_value(const struct sb_sql_ctx *ctx, const struct relation *rel, const struct sb_q_select_item *item,
+                       const char *parent_alias, struct level *lvl, struct sb_sql *sql, struct sb_api_error *err)
+{
+    struct level child;
+    enter(&child, lvl, item);
+    const char *alias = next_alias(lvl, ctx->arena);
+    const struct sb_q_level *level = embed_level(lvl, item);
+    if (rel->kind == REL_TO_ONE) {
+        puts_sql(sql, "coalesce((SELECT ");
+        if (object_expr(ctx, rel->target, item->children, item->n_children, alias, &child, sql, err) != 0 ||
+            embed_from(ctx, rel, item, parent_alias, alias, lvl, sql, err) != 0)
+            return -1;
+        puts_sql(sql, "), 'null')");
+        return 0;
+    }
+    puts_sql(sql, "(SELECT '[' || coalesce(group_concat(\"j\", ','), '') || ']' FROM (SELECT ");
+    if (object_expr(ctx, rel->target, item->children, item->n_children, alias, &child, sql, err) != 0)
+        return -1;
+    puts_sql(sql, " AS \"j\"");
+    if (embed_from(ctx, rel, item, parent_alias, alias, lvl, sql, err) != 0)
+        return -1;
+    if (level && order_by(ctx, rel->target, item->children, item->n_children, level, alias, &child, sql, err) != 0)
+        return -1;
+    if (level && (level->has_limit || level->has_offset)) {
+        puts_sql(sql, " LIMIT ");
+        sb_sql_bind_int(sql, level->has_limit ? level->limit : -1);
+        puts_sql(sql, " OFFSET ");
+        sb_sql_bind_int(sql, level->has_offset ? level->offset : 0);
+    }
+    puts_sql(sql, "))");
+    return 0;
 }
 
 /* Fields whose read rule must hide them in some rows: collected while the
@@ -407,52 +707,169 @@ struct hidden_keys {
     size_t n;
 };
 
-static int row_object(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
-                      const struct sb_query *query, const char *alias, struct sb_sql *sql,
-                      struct hidden_keys *rules, struct sb_api_error *err)
+static void hide_if_ruled(struct hidden_keys *rules, const struct sb_field *f, const char *key)
 {
-    puts_sql(sql, "json_object(");
+    if (f->read_rule && rules->n < 64) {
+        rules->keys[rules->n] = key;
+        rules->fields[rules->n++] = f;
+    }
+}
+
+/* The keys a spread embed (...rel(a, b)) contributes to its parent's
+ * object, each read from the embedded object: json(obj -> '$."key"'). */
+static int spread_members(const struct sb_sql_ctx *ctx, const struct relation *rel, const struct sb_q_select_item *item,
+                          const char *parent_alias, struct level *lvl, struct sb_sql *sql, bool *first,
+                          struct sb_api_error *err)
+{
+    if (rel->kind != REL_TO_ONE)
+        return sb_api_error_set(err, 400, "PGRST119",
+                                "A spread operation on '%s' is only possible on a to-one relationship", item->relation);
+    for (size_t i = 0; i < item->n_children; i++) {
+        const struct sb_q_select_item *c = item->children[i];
+        const char *keys[SB_SPEC_MAX_FIELDS + 3];
+        size_t n_keys = 0;
+        if (c->kind == SB_Q_SEL_STAR) {
+            for (size_t k = 0; k < rel->target->n_fields; k++) {
+                const struct sb_field *f = rel->target->fields[k];
+                if (!(f->flags & SB_FIELD_HIDDEN) && f->type.kind != SB_TYPE_PASSWORD)
+                    keys[n_keys++] = f->name;
+            }
+        } else if (c->kind == SB_Q_SEL_EMBED) {
+            keys[n_keys++] = embed_key(c);
+        } else {
+            const char *key = c->alias ? c->alias : c->path.column;
+            for (size_t k = c->path.n_steps; !c->alias && k > 0; k--)
+                if (c->path.steps[k - 1].key) {
+                    key = c->path.steps[k - 1].key;
+                    break;
+                }
+            keys[n_keys++] = key;
+        }
+        for (size_t k = 0; k < n_keys; k++) {
+            if (strchr(keys[k], '"'))
+                return sb_api_error_set(err, 400, "PGRST100", "key %.60s cannot hold '\"'", keys[k]);
+            key_bound(sql, first, keys[k]);
+            puts_sql(sql, "coalesce(");
+            struct sb_q_select_item only = *item;
+            only.spread = false;
+            if (embed_value(ctx, rel, &only, parent_alias, lvl, sql, err) != 0)
+                return -1;
+            puts_sql(sql, " -> ");
+            const char *path = sb_arena_printf(ctx->arena, "$.\"%s\"", keys[k]);
+            sb_sql_bind_text(sql, path, strlen(path));
+            puts_sql(sql, ", 'null')");
+        }
+    }
+    return 0;
+}
+
+static int row_object(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
+                      struct sb_q_select_item *const *items, size_t n_items, const char *alias,
+                      struct level *lvl, struct sb_sql *sql, struct hidden_keys *rules, struct sb_api_error *err)
+{
+    puts_sql(sql, "('{'");
     bool first = true;
-    for (size_t i = 0; i < query->n_select; i++) {
-        const struct sb_q_select_item *item = query->select[i];
+    for (size_t i = 0; i < n_items; i++) {
+        const struct sb_q_select_item *item = items[i];
         if (item->kind == SB_Q_SEL_STAR) {
             for (size_t k = 0; k < coll->n_fields; k++) {
                 const struct sb_field *f = coll->fields[k];
                 if ((f->flags & SB_FIELD_HIDDEN) || f->type.kind == SB_TYPE_PASSWORD)
                     continue;
-                if (!first)
-                    puts_sql(sql, ", ");
-                first = false;
-                sb_sql_string(&sql->text, f->name, strlen(f->name));
-                puts_sql(sql, ", ");
+                key_literal(sql, &first, f->name);
                 json_value(sql, alias, f);
-                if (f->read_rule && rules->n < 64) {
-                    rules->keys[rules->n] = f->name;
-                    rules->fields[rules->n++] = f;
-                }
+                hide_if_ruled(rules, f, f->name);
             }
             continue;
         }
-        if (item->kind == SB_Q_SEL_EMBED)
-            return sb_api_error_set(err, 400, "PGRST200",
-                                    "Could not find a relationship between '%s' and '%s' in the schema cache",
-                                    coll->name, item->relation);
-        if (!first)
-            puts_sql(sql, ", ");
-        first = false;
+        if (item->kind == SB_Q_SEL_EMBED) {
+            struct relation rel;
+            if (resolve_relation(ctx, coll, item->relation, item->hint, &rel, err) != 0)
+                return -1;
+            if (item->spread) {
+                if (spread_members(ctx, &rel, item, alias, lvl, sql, &first, err) != 0)
+                    return -1;
+                continue;
+            }
+            if (item->n_children == 0)
+                continue; /* rel!inner(): filters its parent, returns nothing */
+            key_bound(sql, &first, embed_key(item));
+            if (embed_value(ctx, &rel, item, alias, lvl, sql, err) != 0)
+                return -1;
+            continue;
+        }
         const struct sb_field *f = path_field(coll, &item->path, err);
         if (!f)
             return -1;
-        bind_key(sql, item, f);
-        puts_sql(sql, ", ");
+        bind_key(sql, &first, item, f);
         if (select_value(ctx, coll, item, alias, sql, &f, err) != 0)
             return -1;
-        if (f->read_rule && rules->n < 64) {
-            rules->keys[rules->n] = item->alias ? item->alias : f->name;
-            rules->fields[rules->n++] = f;
+        hide_if_ruled(rules, f, item->alias ? item->alias : f->name);
+    }
+    puts_sql(sql, " || '}')");
+    return 0;
+}
+
+/* The row's JSON object, with field read rules applied: a field a rule
+ * does not allow in this row has its key removed (json_remove with a path
+ * that cannot exist when it does). */
+static int object_expr(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
+                       struct sb_q_select_item *const *items, size_t n_items, const char *alias,
+                       struct level *lvl, struct sb_sql *out, struct sb_api_error *err)
+{
+    struct sb_sql object;
+    sb_sql_piece(&object, out);
+    struct hidden_keys rules = {.n = 0};
+    int rc = row_object(ctx, coll, items, n_items, alias, lvl, &object, &rules, err);
+    if (ctx->who->bypass_rules)
+        rules.n = 0;
+    if (rc == 0) {
+        for (size_t i = 0; i < rules.n; i++)
+            puts_sql(out, "json_remove(");
+        sb_buf_append(&out->text, object.text.data, object.text.len);
+        for (size_t i = rules.n; i > 0 && rc == 0; i--) {
+            const char *key = rules.keys[i - 1];
+            if (strchr(key, '"')) {
+                rc = sb_api_error_set(err, 400, "PGRST100", "alias %.60s cannot hold '\"'", key);
+                break;
+            }
+            puts_sql(out, ", CASE WHEN ");
+            rc = compile_rule_expr(ctx, rules.fields[i - 1]->read_rule->expr, alias, out, err);
+            puts_sql(out, " THEN '$.\"  \"' ELSE ");
+            const char *path = sb_arena_printf(out->arena, "$.\"%s\"", key);
+            sb_sql_bind_text(out, path, strlen(path));
+            puts_sql(out, " END)");
         }
     }
-    puts_sql(sql, ")");
+    sb_sql_free(&object);
+    return rc;
+}
+
+/* Every embed level a parameter names must be an embed of the select. */
+static bool level_in_select(struct sb_q_select_item *const *items, size_t n_items, const char *const *names,
+                            size_t n)
+{
+    if (n == 0)
+        return true;
+    for (size_t i = 0; i < n_items; i++) {
+        const struct sb_q_select_item *item = items[i];
+        if (item->kind != SB_Q_SEL_EMBED)
+            continue;
+        if ((item->alias && !strcmp(item->alias, names[0])) || !strcmp(item->relation, names[0]))
+            if (level_in_select(item->children, item->n_children, names + 1, n - 1))
+                return true;
+    }
+    return false;
+}
+
+static int check_levels(const struct sb_query *query, struct sb_api_error *err)
+{
+    for (size_t i = 0; i < query->n_embeds; i++) {
+        const struct sb_q_level *level = query->embeds[i];
+        if (!level_in_select(query->select, query->n_select, level->embed, level->n_embed))
+            return sb_api_error_set(err, 400, "PGRST108", "'%s' is not an embedded resource in this request",
+                                    level->embed[level->n_embed - 1]);
+    }
     return 0;
 }
 
@@ -460,49 +877,17 @@ int sb_sql_row_json(const struct sb_sql_ctx *ctx, const struct sb_collection *co
                     const struct sb_query *query, const char *alias, bool nulls_stripped,
                     struct sb_sql *out, struct sb_api_error *err)
 {
-    /* the object is built in its own buffer, then wrapped: field read rules
-     * remove their key from rows the rule does not allow (json_remove with a
-     * path that cannot exist when it does), nulls=stripped drops null
-     * members (json_patch onto {} removes them, as json_strip_nulls does) */
-    struct sb_sql object;
-    sb_sql_init(&object, out->arena);
-    object.binds = out->binds;
-    object.n_binds = out->n_binds;
-    object.cap_binds = out->cap_binds;
-    struct hidden_keys rules = {.n = 0};
-    int rc = row_object(ctx, coll, query, alias, &object, &rules, err);
-    if (rc == 0 && ctx->who->bypass_rules)
-        rules.n = 0;
-    struct sb_sql *sql = out;
-    if (rc == 0) {
-        if (nulls_stripped)
-            puts_sql(sql, "json_patch('{}', ");
-        for (size_t i = 0; i < rules.n; i++)
-            puts_sql(sql, "json_remove(");
-        /* the binds of the object were numbered from out's count: keep them */
-        out->binds = object.binds;
-        out->cap_binds = object.cap_binds;
-        size_t object_binds = object.n_binds;
-        sb_buf_append(&sql->text, object.text.data, object.text.len);
-        out->n_binds = object_binds;
-        for (size_t i = rules.n; i > 0 && rc == 0; i--) {
-            const char *key = rules.keys[i - 1];
-            if (strchr(key, '"')) {
-                rc = sb_api_error_set(err, 400, "PGRST100", "alias %.60s cannot hold '\"'", key);
-                break;
-            }
-            puts_sql(sql, ", CASE WHEN ");
-            rc = compile_rule_expr(ctx, rules.fields[i - 1]->read_rule->expr, alias, sql, err);
-            puts_sql(sql, " THEN '$.\"  \"' ELSE ");
-            const char *path = sb_arena_printf(sql->arena, "$.\"%s\"", key);
-            sb_sql_bind_text(sql, path, strlen(path));
-            puts_sql(sql, " END)");
-        }
-        if (nulls_stripped)
-            puts_sql(sql, ")");
-    }
-    sb_sql_free(&object);
-    return rc;
+    struct level root = {.query = query};
+    root.seq = &root.alias_seq;
+    if (check_levels(query, err) != 0)
+        return -1;
+    if (nulls_stripped)
+        puts_sql(out, "json_patch('{}', ");
+    if (object_expr(ctx, coll, query->select, query->n_select, alias, &root, out, err) != 0)
+        return -1;
+    if (nulls_stripped)
+        puts_sql(out, ")");
+    return 0;
 }
 
 /* ---- filters ------------------------------------------------------------------ */
@@ -699,9 +1084,40 @@ static int full_text(const struct sb_sql_ctx *ctx, const struct sb_collection *c
     return 0;
 }
 
-static int compile_filter(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, struct sb_sql *sql,
-                          const char *alias, const struct sb_q_filter *flt, struct sb_api_error *err)
+/* Where a filter is compiled: the level's select items, for filters on an
+ * embed itself (`author=is.null`). */
+struct filter_scope {
+    struct sb_q_select_item *const *items;
+    size_t n_items;
+    struct level *lvl;
+};
+
+static const struct sb_q_select_item *find_embed(struct sb_q_select_item *const *items, size_t n, const char *key)
 {
+    for (size_t i = 0; i < n; i++)
+        if (items[i]->kind == SB_Q_SEL_EMBED &&
+            ((items[i]->alias && !strcmp(items[i]->alias, key)) || (!items[i]->alias && !strcmp(items[i]->relation, key))))
+            return items[i];
+    return NULL;
+}
+
+static int compile_filter(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, struct sb_sql *sql,
+                          const char *alias, const struct sb_q_filter *flt, const struct filter_scope *fs,
+                          struct sb_api_error *err)
+{
+    const struct sb_q_select_item *embed =
+        flt->path.n_steps == 0 && !sb_collection_field(coll, flt->path.column) && fs
+            ? find_embed(fs->items, fs->n_items, flt->path.column)
+            : NULL;
+    if (embed) {
+        /* the only filter on an embed itself: is.null / not.is.null */
+        if (flt->op != SB_Q_OP_IS || (flt->is_value != SB_Q_IS_NULL && flt->is_value != SB_Q_IS_NOT_NULL))
+            return sb_api_error_set(err, 400, "PGRST120",
+                                    "Only is null or not is null filters are allowed on embedded resources");
+        bool is_null = (flt->is_value == SB_Q_IS_NULL) != flt->negate;
+        puts_sql(sql, is_null ? "NOT " : "");
+        return embed_exists(ctx, coll, embed, alias, fs->lvl, sql, err);
+    }
     const struct sb_field *f = path_field(coll, &flt->path, err);
     if (!f)
         return -1;
@@ -804,20 +1220,43 @@ static int compile_filter(const struct sb_sql_ctx *ctx, const struct sb_collecti
 }
 
 static int compile_cond(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, struct sb_sql *sql,
-                        const char *alias, const struct sb_q_cond *cond, struct sb_api_error *err)
+                        const char *alias, const struct sb_q_cond *cond, const struct filter_scope *fs,
+                        struct sb_api_error *err)
 {
     if (cond->kind == SB_Q_COND_FILTER)
-        return compile_filter(ctx, coll, sql, alias, cond->filter, err);
+        return compile_filter(ctx, coll, sql, alias, cond->filter, fs, err);
     if (cond->negate)
         puts_sql(sql, "NOT ");
     puts_sql(sql, "(");
     for (size_t i = 0; i < cond->n_children; i++) {
         if (i)
             puts_sql(sql, cond->kind == SB_Q_COND_AND ? " AND " : " OR ");
-        if (compile_cond(ctx, coll, sql, alias, cond->children[i], err) != 0)
+        if (compile_cond(ctx, coll, sql, alias, cond->children[i], fs, err) != 0)
             return -1;
     }
     puts_sql(sql, ")");
+    return 0;
+}
+
+/* " AND filters AND EXISTS(inner embeds)" of one level */
+static int level_where(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
+                       struct sb_q_select_item *const *items, size_t n_items, const struct sb_q_level *level,
+                       const char *alias, struct level *lvl, struct sb_sql *sql, struct sb_api_error *err)
+{
+    struct filter_scope fs = {.items = items, .n_items = n_items, .lvl = lvl};
+    if (level && level->where) {
+        puts_sql(sql, " AND ");
+        if (compile_cond(ctx, coll, sql, alias, level->where, &fs, err) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < n_items; i++) {
+        const struct sb_q_select_item *item = items[i];
+        if (item->kind != SB_Q_SEL_EMBED || item->join != SB_Q_JOIN_INNER)
+            continue;
+        puts_sql(sql, " AND ");
+        if (embed_exists(ctx, coll, item, alias, lvl, sql, err) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -825,51 +1264,94 @@ int sb_sql_filters(const struct sb_sql_ctx *ctx, const struct sb_collection *col
                    const struct sb_query *query, const char *alias, struct sb_sql *out,
                    struct sb_api_error *err)
 {
-    if (query->n_embeds)
-        return sb_api_error_set(err, 400, "PGRST108",
-                                "'%s' is not an embedded resource in this request", query->embeds[0]->embed[0]);
-    if (!query->root.where)
-        return 0;
-    puts_sql(out, " AND ");
-    return compile_cond(ctx, coll, out, alias, query->root.where, err);
+    struct level root = {.query = query};
+    root.seq = &root.alias_seq;
+    if (check_levels(query, err) != 0)
+        return -1;
+    return level_where(ctx, coll, query->select, query->n_select, &query->root, alias, &root, out, err);
 }
 
 /* ---- statements ------------------------------------------------------------------ */
 
-static int order_by(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, const struct sb_q_level *level,
-                    const char *alias, struct sb_sql *sql, struct sb_api_error *err)
+/* The value an order term sorts on: a column (or json path) of the level,
+ * or a column of a to-one embed (order=author(name)). */
+static int order_value(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
+                       struct sb_q_select_item *const *items, size_t n_items, const struct sb_q_order_term *term,
+                       const char *alias, struct level *lvl, struct sb_sql *sql, bool *not_null,
+                       struct sb_api_error *err)
 {
-    (void)ctx;
-    if (level->n_order == 0)
+    *not_null = false;
+    if (term->relation) {
+        const struct sb_q_select_item *embed = find_embed(items, n_items, term->relation);
+        struct relation rel;
+        if (!embed)
+            return sb_api_error_set(err, 400, "PGRST108", "'%s' is not an embedded resource in this request",
+                                    term->relation);
+        if (resolve_relation(ctx, coll, embed->relation, embed->hint, &rel, err) != 0)
+            return -1;
+        if (rel.kind != REL_TO_ONE)
+            return sb_api_error_set(err, 400, "PGRST118",
+                                    "A related order on '%s' is not possible: it is not a to-one relationship",
+                                    term->relation);
+        const struct sb_field *f = path_field(rel.target, &term->path, err);
+        if (!f)
+            return -1;
+        const char *t = next_alias(lvl, ctx->arena);
+        puts_sql(sql, "(SELECT ");
+        if (path_value(sql, t, f, &term->path, err) != 0)
+            return -1;
+        puts_sql(sql, " FROM ");
+        sb_sql_ident(&sql->text, rel.target->name);
+        puts_sql(sql, " AS ");
+        sb_sql_ident(&sql->text, t);
+        puts_sql(sql, " WHERE ");
+        if (join_condition(ctx, &rel, alias, t, lvl, sql, err) != 0 ||
+            sb_sql_rule(ctx, rel.target, SB_RULE_READ, t, sql, err) != 0)
+            return -1;
+        puts_sql(sql, ")");
+        return 0;
+    }
+    const struct sb_field *f = path_field(coll, &term->path, err);
+    if (!f)
+        return -1;
+    *not_null = term->path.n_steps == 0 && (f->flags & (SB_FIELD_REQUIRED | SB_FIELD_SYSTEM)) &&
+                !(f->read_rule && !ctx->who->bypass_rules);
+    if (f->read_rule && !ctx->who->bypass_rules) {
+        /* rows where the field is not readable sort as if it were null */
+        puts_sql(sql, "CASE WHEN ");
+        if (compile_rule_expr(ctx, f->read_rule->expr, alias, sql, err) != 0)
+            return -1;
+        puts_sql(sql, " THEN ");
+        if (path_value(sql, alias, f, &term->path, err) != 0)
+            return -1;
+        puts_sql(sql, " END");
+        return 0;
+    }
+    return path_value(sql, alias, f, &term->path, err);
+}
+
+static int order_by(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
+                    struct sb_q_select_item *const *items, size_t n_items, const struct sb_q_level *level,
+                    const char *alias, struct level *lvl, struct sb_sql *sql, struct sb_api_error *err)
+{
+    if (!level || level->n_order == 0)
         return 0;
     puts_sql(sql, " ORDER BY ");
     for (size_t i = 0; i < level->n_order; i++) {
         const struct sb_q_order_term *term = &level->order[i];
-        if (term->relation)
-            return sb_api_error_set(err, 400, "PGRST108",
-                                    "'%s' is not an embedded resource in this request", term->relation);
-        const struct sb_field *f = path_field(coll, &term->path, err);
-        if (!f)
-            return -1;
         if (i)
             puts_sql(sql, ", ");
-        if (f->read_rule && !ctx->who->bypass_rules) {
-            /* rows where the field is not readable sort as if it were null */
-            puts_sql(sql, "CASE WHEN ");
-            struct sb_api_error *e = err;
-            if (compile_rule_expr(ctx, f->read_rule->expr, alias, sql, e) != 0)
-                return -1;
-            puts_sql(sql, " THEN ");
-            if (path_value(sql, alias, f, &term->path, err) != 0)
-                return -1;
-            puts_sql(sql, " END");
-        } else if (path_value(sql, alias, f, &term->path, err) != 0) {
+        bool not_null;
+        if (order_value(ctx, coll, items, n_items, term, alias, lvl, sql, &not_null, err) != 0)
             return -1;
-        }
         puts_sql(sql, term->desc ? " DESC" : " ASC");
-        /* PostgreSQL's defaults: nulls last ascending, first descending */
+        /* PostgreSQL's defaults: nulls last ascending, first descending.
+         * SQLite's are the other way round, so say it, except where it
+         * cannot matter (a column that is never null): an index can then
+         * deliver the order without a sort. */
         bool nulls_first = term->nulls == SB_Q_NULLS_FIRST || (term->nulls == SB_Q_NULLS_DEFAULT && term->desc);
-        puts_sql(sql, nulls_first ? " NULLS FIRST" : " NULLS LAST");
+        if (!not_null)
+            puts_sql(sql, nulls_first ? " NULLS FIRST" : " NULLS LAST");
     }
     return 0;
 }
@@ -888,15 +1370,23 @@ int sb_sql_read(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
                 struct sb_api_error *err)
 {
     const char *alias = "t";
-    puts_sql(out, "SELECT ");
-    if (sb_sql_row_json(ctx, coll, query, alias, opts->nulls_stripped, out, err) != 0)
+    struct level root = {.query = query};
+    root.seq = &root.alias_seq;
+    if (check_levels(query, err) != 0)
         return -1;
+    puts_sql(out, "SELECT ");
+    if (opts->nulls_stripped)
+        puts_sql(out, "json_patch('{}', ");
+    if (object_expr(ctx, coll, query->select, query->n_select, alias, &root, out, err) != 0)
+        return -1;
+    if (opts->nulls_stripped)
+        puts_sql(out, ")");
     from_where(coll, alias, out);
     if (sb_sql_rule(ctx, coll, SB_RULE_READ, alias, out, err) != 0)
         return -1;
-    if (sb_sql_filters(ctx, coll, query, alias, out, err) != 0)
+    if (level_where(ctx, coll, query->select, query->n_select, &query->root, alias, &root, out, err) != 0)
         return -1;
-    if (order_by(ctx, coll, &query->root, alias, out, err) != 0)
+    if (order_by(ctx, coll, query->select, query->n_select, &query->root, alias, &root, out, err) != 0)
         return -1;
     if (opts->has_limit || opts->offset) {
         puts_sql(out, " LIMIT ");

@@ -25,15 +25,21 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
-/* SQL text and the values bound to its ?1, ?2, ... in order. */
+/* SQL text and the values bound to its ?1, ?2, ... in order. A piece of
+ * a statement may be built in a buffer of its own that shares the
+ * statement's values (sb_sql_piece): placeholders are numbered, so where the
+ * piece's text lands does not matter. */
 struct sb_sql {
     struct sb_buf text;      /* owned (heap): sb_sql_free */
-    struct sb_value *binds;  /* in arena */
+    struct sb_value *binds;  /* in arena; only in the statement's own sb_sql */
     size_t n_binds, cap_binds;
     struct sb_arena *arena;  /* borrowed */
+    struct sb_sql *root;     /* the statement a piece binds into; NULL: itself */
 };
 
 void sb_sql_init(struct sb_sql *sql, struct sb_arena *arena);
+/* Start a piece whose values go to statement's list. */
+void sb_sql_piece(struct sb_sql *piece, struct sb_sql *statement);
 void sb_sql_free(struct sb_sql *sql);
 /* Append "?N" and bind value (copied; text stays borrowed). */
 void sb_sql_bind(struct sb_sql *sql, const struct sb_value *value);

@@ -23,6 +23,7 @@
 
 #include "util/buf.h"
 #include "util/die.h"
+#include "util/formats.h"
 
 static bool any_null(int argc, sqlite3_value **argv)
 {
@@ -32,30 +33,6 @@ static bool any_null(int argc, sqlite3_value **argv)
     return false;
 }
 
-/* The code point at s[0..len) (len >= 1) and its length in *n. A byte that
- * does not start a valid shortest-form sequence is one character of its own,
- * 0x110000 + byte, so that it equals only itself. */
-static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *n)
-{
-    uint32_t c = s[0];
-    *n = 1;
-    if (c < 0x80)
-        return c;
-    size_t need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-    if (need == 0 || c > 0xF4 || need >= len)
-        return 0x110000 + c;
-    uint32_t cp = c & (0x3Fu >> need);
-    for (size_t k = 1; k <= need; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0x110000 + c;
-        cp = cp << 6 | (s[k] & 0x3Fu);
-    }
-    static const uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[need] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0x110000 + c;
-    *n = need + 1;
-    return cp;
-}
 
 /* ---- regular expressions ------------------------------------------------ */
 
@@ -456,14 +433,14 @@ static int like_match(const unsigned char *p, size_t p_len, const unsigned char 
         }
         if (pi < p_len) {
             size_t t_n, p_n;
-            uint32_t tc = utf8_next(t + ti, t_len - ti, &t_n);
+            uint32_t tc = sb_utf8_next(t + ti, t_len - ti, &t_n);
             if (p[pi] == '_') {
                 pi++;
                 ti += t_n;
                 continue;
             }
             size_t at = p[pi] == '\\' ? pi + 1 : pi;
-            uint32_t pc = utf8_next(p + at, p_len - at, &p_n);
+            uint32_t pc = sb_utf8_next(p + at, p_len - at, &p_n);
             if (pc == tc || (fold_case && fold(pc) == fold(tc))) {
                 pi = at + p_n;
                 ti += t_n;
@@ -473,7 +450,7 @@ static int like_match(const unsigned char *p, size_t p_len, const unsigned char 
         if (star_p == SIZE_MAX)
             return 0;
         size_t n;
-        utf8_next(t + star_t, t_len - star_t, &n);
+        sb_utf8_next(t + star_t, t_len - star_t, &n);
         star_t += n;
         ti = star_t;
         pi = star_p;

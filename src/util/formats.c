@@ -355,3 +355,25 @@ bool sb_format_timestamp_utc(const char *s, size_t len, bool zone_optional,
     out[27] = '\0';
     return true;
 }
+
+uint32_t sb_utf8_next(const unsigned char *s, size_t len, size_t *n)
+{
+    uint32_t c = s[0];
+    *n = 1;
+    if (c < 0x80)
+        return c;
+    size_t need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+    if (need == 0 || c > 0xF4 || need >= len)
+        return 0x110000 + c;
+    uint32_t cp = c & (0x3Fu >> need);
+    for (size_t k = 1; k <= need; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0x110000 + c;
+        cp = cp << 6 | (s[k] & 0x3Fu);
+    }
+    static const uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[need] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0x110000 + c;
+    *n = need + 1;
+    return cp;
+}

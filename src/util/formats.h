@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* YYYY-MM-DD, a real calendar date (year 0001..9999). */
 bool sb_format_date(const char *s, size_t len);
@@ -28,6 +29,10 @@ size_t sb_utf8_chars(const char *s, size_t len);
  * code points past U+10FFFF (NUL bytes are valid UTF-8; callers that refuse
  * them check separately). */
 bool sb_utf8_valid(const char *s, size_t len);
+/* The code point at s[0..len) (len >= 1) and its length in *n. A byte that
+ * does not start a valid shortest-form sequence is one character of its
+ * own, returned as 0x110000 + byte (so it equals only itself). */
+uint32_t sb_utf8_next(const unsigned char *s, size_t len, size_t *n);
 
 /* Length of the canonical timestamp text "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
 #define SB_TIMESTAMP_UTC_LEN 27

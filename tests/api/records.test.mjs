@@ -332,3 +332,48 @@ test('rules with auth and field rules are part of every statement', async () => 
   r = await db.from('note').select('title,status').order('id');
   assert.deepEqual(r.data, [{ title: 'hello', status: 'open' }, { title: 'frozen', status: 'locked' }]);
 });
+
+test('upserts: merge and ignore duplicates, on_conflict, PUT', async () => {
+  let r = await db.from('product').upsert({ id: 1, name: 'Red chair', price: 55, category: 'furniture' }).select('id,price').single();
+  assert.equal(r.error, null);
+  assert.equal(r.status, 200, 'a merge that inserted nothing is 200');
+  assert.deepEqual(r.data, { id: 1, price: 55 });
+  r = await db.from('product').upsert([
+    { name: 'Sofa', price: 300, category: 'furniture', sku: '00000000-0000-4000-8000-000000000001' },
+    { name: 'Red chair v2', price: 56, category: 'furniture', sku: '123e4567-e89b-12d3-a456-426614174000' },
+  ], { onConflict: 'sku' }).select('name,price');
+  assert.equal(r.error, null);
+  assert.equal(r.status, 201);
+  assert.deepEqual(r.data.map((x) => x.name).sort(), ['Red chair v2', 'Sofa']);
+  const chair = await db.from('product').select('name,price').eq('id', 1).single();
+  assert.deepEqual(chair.data, { name: 'Red chair v2', price: 56 });
+  r = await db.from('product').upsert({ id: 1, name: 'ignored', price: 1, category: 'x' }, { ignoreDuplicates: true }).select('id');
+  assert.equal(r.error, null);
+  assert.deepEqual(r.data, []);
+  r = await db.from('product').upsert({ name: 'x', price: 1, category: 'x' }, { onConflict: 'category' });
+  assert.equal(r.status, 400);
+  assert.equal(r.error.code, '42P10');
+  let raw = await api(server, 'PUT', '/product?id=eq.1', {
+    body: { name: 'Put chair', price: 57, category: 'furniture' }, headers: { Prefer: 'return=representation' } });
+  assert.equal(raw.status, 200, raw.text);
+  assert.equal(raw.json[0].name, 'Put chair');
+  raw = await api(server, 'PUT', '/product?id=eq.1', { body: { id: 2, name: 'x', price: 1, category: 'x' } });
+  assert.equal(raw.status, 400);
+  assert.equal(raw.json.code, 'PGRST115');
+  raw = await api(server, 'PUT', '/product?name=eq.x', { body: { name: 'x', price: 1, category: 'x' } });
+  assert.equal(raw.status, 405);
+  assert.equal(raw.json.code, 'PGRST105');
+  await db.from('product').update({ name: 'Red chair', price: 49.5 }).eq('id', 1);
+  await db.from('product').delete().eq('name', 'Sofa');
+});
+
+test('CSV bodies insert rows', async () => {
+  const raw = await api(server, 'POST', '/review', {
+    body: 'product,stars,body\n1,4,"good, solid"\n1,5,\n', headers: { 'Content-Type': 'text/csv', Prefer: 'return=representation' } });
+  assert.equal(raw.status, 201, raw.text);
+  assert.deepEqual(raw.json.map((x) => [x.stars, x.body]), [[4, 'good, solid'], [5, null]]);
+  const bad = await api(server, 'POST', '/review', { body: 'product,stars\n1,many\n', headers: { 'Content-Type': 'text/csv' } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.details, /stars/);
+  await db.from('review').delete().in('stars', [4, 5]);
+});
