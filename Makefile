@@ -10,6 +10,7 @@
 #   make fuzz-body  libFuzzer on the body and filter validator, likewise
 #   make fuzz-query libFuzzer on the query-string parser, likewise
 #   make fuzz-fts   libFuzzer on the full-text query converter, likewise
+#   make fuzz-jwt   libFuzzer on the access-token verifier, likewise
 #   make bench      parse+check time for 10, 100, 1000 and 5000 collections
 #   make deps       scripts/install-deps.sh (Debian packages, idempotent)
 #
@@ -179,6 +180,23 @@ fuzz-fts:
 $(BUILD)/fuzz_fts: tests/fuzz/fuzz_fts.c $(LIB)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -fsanitize=fuzzer -o $@ $< $(LIB) $(LIBS)
 -include $(BUILD)/fuzz_fts.d
+
+# The access-token verifier's target: the same fuzz tree, its own corpus
+# directory; a fixed HS256 secret and a fixed clock (tests/fuzz/fuzz_jwt.c).
+.PHONY: fuzz-jwt
+fuzz-jwt:
+	@$(SUBMAKE) deps
+	@$(SUBMAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN='-fsanitize=fuzzer-no-link $(SAN_FLAGS)' \
+	    EXTRA_CFLAGS=-Wno-error build-fuzz/fuzz_jwt
+	@mkdir -p build-fuzz/corpus-jwt
+	@cp tests/fuzz/corpus/jwt/* build-fuzz/corpus-jwt/
+	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    build-fuzz/fuzz_jwt -max_total_time=$(FUZZ_SECONDS) -max_len=12288 -timeout=10 \
+	    -artifact_prefix=build-fuzz/jwt- build-fuzz/corpus-jwt
+
+$(BUILD)/fuzz_jwt: tests/fuzz/fuzz_jwt.c $(LIB)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -fsanitize=fuzzer -o $@ $< $(LIB) $(LIBS)
+-include $(BUILD)/fuzz_jwt.d
 
 bench: build
 	@bench/spec.sh build/specbase

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/auth.h"
 #include "api/openapi.h"
 #include "store/stmt.h"
 #include "util/die.h"
@@ -47,11 +48,12 @@ int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db
     }
     app->openapi_len = doc.len;
     app->openapi = sb_buf_take(&doc);
-    return 0;
+    return sb_auth_init(app, err);
 }
 
 void sb_app_free(struct sb_app *app)
 {
+    sb_auth_free(app);
     free(app->openapi);
     app->openapi = NULL;
     /* the calling thread's reader, if it made one (worker threads close
@@ -78,11 +80,10 @@ sqlite3 *sb_app_reader(struct sb_app *app, struct sb_buf *err)
     return db;
 }
 
-const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_request *req)
+const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_request *req,
+                                          struct sb_api_error *err)
 {
-    (void)app;
-    (void)req;
-    return &sb_identity_anon;
+    return sb_auth_identity(app, req, err);
 }
 
 void sb_app_error(struct sb_http_response *resp, const struct sb_api_error *err)
@@ -128,6 +129,9 @@ void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, v
         return health(app, req, resp, false);
     if (!strcmp(path, "/_/ready"))
         return health(app, req, resp, true);
+    static const char auth_prefix[] = "/auth/v1/";
+    if (!strncmp(path, auth_prefix, sizeof(auth_prefix) - 1))
+        return sb_auth_handle(app, path + sizeof(auth_prefix) - 1, req, resp);
     static const char prefix[] = "/rest/v1/";
     if (!strcmp(path, "/rest/v1") || !strcmp(path, "/rest/v1/")) {
         if (req->method_id != SB_HTTP_GET && req->method_id != SB_HTTP_HEAD) {

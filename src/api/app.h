@@ -11,6 +11,9 @@
 
 #include <sqlite3.h>
 
+#include "auth/hashpool.h"
+#include "auth/jwt.h"
+#include "auth/throttle.h"
 #include "http/server.h"
 #include "query/sql.h"
 #include "spec/model.h"
@@ -28,6 +31,13 @@ struct sb_app {
     size_t max_rows;                /* rows per bulk insert */
     char *openapi;                  /* owned: the OpenAPI document, made once */
     size_t openapi_len;
+    /* accounts (api/auth.c) */
+    struct sb_jwt_keys keys;        /* the HS256 secret and outside public keys */
+    bool keys_ready;
+    struct sb_hashpool *hashpool;   /* owned: password hashing off the workers */
+    struct sb_throttle *throttle;   /* owned: sign-in failures */
+    int64_t token_ttl;              /* access token lifetime, seconds */
+    const struct sb_collection *users; /* the auth block's collection, or NULL */
 };
 
 /* Prepare app for serving model from db_path (the writer is opened by the
@@ -44,8 +54,10 @@ void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, v
  * message in err. */
 sqlite3 *sb_app_reader(struct sb_app *app, struct sb_buf *err);
 
-/* The identity of a request's caller (anonymous until auth exists). */
-const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_request *req);
+/* The identity of a request's caller, or NULL with err set (a token that
+ * fails verification: 401). */
+const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_request *req,
+                                          struct sb_api_error *err);
 
 /* Handlers of /rest/v1/<collection> (records.c). */
 void sb_records_handle(struct sb_app *app, const struct sb_collection *coll,

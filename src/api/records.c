@@ -1264,8 +1264,14 @@ void sb_records_handle(struct sb_app *app, const struct sb_collection *coll, str
                        struct sb_http_response *resp)
 {
     struct request r = {.app = app, .coll = coll, .req = req};
-    r.ctx = (struct sb_sql_ctx){
-        .model = app->model, .dialect = app->dialect, .who = sb_app_identity(app, req), .arena = req->arena};
+    const struct sb_identity *who = sb_app_identity(app, req, &r.err);
+    if (!who) {
+        const char *www = sb_jwt_www_authenticate(&r.err, req->arena);
+        if (www)
+            sb_http_response_header(resp, "WWW-Authenticate", www);
+        return finish_error(&r, resp);
+    }
+    r.ctx = (struct sb_sql_ctx){.model = app->model, .dialect = app->dialect, .who = who, .arena = req->arena};
     switch (req->method_id) {
     case SB_HTTP_GET:
     case SB_HTTP_HEAD:

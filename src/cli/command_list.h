@@ -12,6 +12,7 @@ SB_COMMAND(fmt,     sb_cmd_fmt,     "print a spec in canonical form, or check or
 SB_COMMAND(spec,    sb_cmd_spec,    "print the checked model of a spec as JSON")
 SB_COMMAND(migrate, sb_cmd_migrate, "show or apply the schema changes a spec makes to a database")
 SB_COMMAND(serve,   sb_cmd_serve,   "serve a spec's REST API (PostgREST conventions) over HTTP")
+SB_COMMAND(keys,    sb_cmd_keys,    "print the anon and service keys (JWTs) of a served spec")
 SB_COMMAND(openapi, sb_cmd_openapi, "print the OpenAPI 3.1 document of a spec's REST API")
 SB_COMMAND(gen,     sb_cmd_gen,     "print client code for a spec's API (gen ts: TypeScript types)")
 /* clang-format on */
