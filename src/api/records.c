@@ -530,6 +530,8 @@ struct write_job {
     size_t n_statements;
     struct sb_sql check;         /* post-write rule check: ?1 is the row id */
     bool has_check;
+    struct sb_sql precheck;      /* updates: count of rows the change would take out of the rule */
+    bool has_precheck;
     struct sb_sql check_update;  /* upserts: the check of rows that were updated */
     bool has_check_update;
     bool upsert;                 /* INSERT ... ON CONFLICT */
@@ -584,6 +586,16 @@ static int write_unit(sqlite3 *db, void *arg)
         sb_sql_free(&max);
         if (rc != SQLITE_OK)
             return UNIT_FAILED;
+    }
+    if (job->has_precheck) {
+        int64_t breaking = 0;
+        if (run(db, &job->precheck, r->coll, false, collect_count, &breaking, &r->err) != SQLITE_OK)
+            return UNIT_FAILED;
+        if (breaking) {
+            sb_api_error_set(&r->err, 403, "42501", "new row violates row-level security policy for table \"%s\"",
+                             r->coll->name);
+            return UNIT_FAILED;
+        }
     }
     for (size_t i = 0; i < job->n_statements; i++)
         if (run(db, &job->statements[i], r->coll, job->kind == WRITE_DELETE, collect_json, &job->rows,
@@ -666,6 +678,7 @@ static void write_done(struct sb_write_unit *unit)
         sb_sql_free(&job->statements[i]);
     sb_sql_free(&job->check);
     sb_sql_free(&job->check_update);
+    sb_sql_free(&job->precheck);
     sb_http_complete(job->deferred);
 }
 
@@ -697,7 +710,10 @@ static int build_check(struct write_job *job, unsigned op, const struct sb_rows 
     if (r->ctx.who->bypass_rules)
         return 0;
     const struct sb_rule *rule = op == SB_RULE_CREATE ? coll->create_rule : coll->update_rule;
-    bool needed = rule && rule->expr->kind != SB_EXPR_ANYONE;
+    /* a plain update's rule is decided before it runs (handle_update); only
+     * its field write rules are checked on the rows it leaves */
+    bool rule_here = op == SB_RULE_CREATE || job->upsert;
+    bool needed = rule_here && rule && rule->expr->kind != SB_EXPR_ANYONE;
     for (size_t i = 0; written && i < written->n_fields; i++)
         needed |= written->fields[i]->write_rule != NULL;
     if (!needed)
@@ -706,7 +722,7 @@ static int build_check(struct write_job *job, unsigned op, const struct sb_rows 
     sb_sql_ident(&sql->text, coll->name);
     sb_buf_puts(&sql->text, " AS \"t\" WHERE \"t\".\"id\" = ");
     sb_sql_bind_int(sql, 0);
-    if (sb_sql_rule(&r->ctx, coll, op, "t", sql, &r->err) != 0)
+    if (rule_here && sb_sql_rule(&r->ctx, coll, op, "t", sql, &r->err) != 0)
         return -1;
     for (size_t i = 0; written && i < written->n_fields; i++) {
         const struct sb_field *f = written->fields[i];
@@ -769,6 +785,7 @@ static struct write_job *new_job(struct request *r, enum write_kind kind)
     job->rows.json.limit = 64u << 20;
     sb_sql_init(&job->check, r->req->arena);
     sb_sql_init(&job->check_update, r->req->arena);
+    sb_sql_init(&job->precheck, r->req->arena);
     return job;
 }
 
@@ -1236,10 +1253,35 @@ static void handle_update(struct request *r, struct sb_http_response *resp)
         sb_buf_puts(&sql->text, ", ");
     }
     sb_buf_printf(&sql->text, "\"updated_at\" = %s WHERE 1", r->ctx.dialect->now_sql);
-    if (sb_sql_rule(&r->ctx, r->coll, SB_RULE_UPDATE, "t", sql, &r->err) != 0 ||
+    /* the rows the rule lets the caller change, judged as they are now
+     * (new.f is the value written); and, checked first in the same unit,
+     * none of them may leave the rule as it will be (403, nothing written) */
+    const struct sb_value *patch = sb_rows_value(&rows, 0, 0);
+    if (sb_sql_update_rule(&r->ctx, r->coll, SB_ROW_BEFORE, "t", rows.fields, patch, rows.n_fields, sql, &r->err) != 0 ||
         sb_sql_filters(&r->ctx, r->coll, &r->query, "t", sql, &r->err) != 0 || returning(r, sql) != 0 ||
         build_check(job, SB_RULE_UPDATE, &rows) != 0)
         return finish_error(r, resp);
+    const struct sb_rule *rule = r->coll->update_rule;
+    if (!r->ctx.who->bypass_rules && rule && rule->expr->kind != SB_EXPR_ANYONE) {
+        struct sb_sql *pre = &job->precheck;
+        sb_buf_puts(&pre->text, "SELECT count(*) FROM ");
+        sb_sql_ident(&pre->text, r->coll->name);
+        sb_buf_puts(&pre->text, " AS \"t\" WHERE 1");
+        struct sb_sql after;
+        sb_sql_piece(&after, pre);
+        if (sb_sql_update_rule(&r->ctx, r->coll, SB_ROW_BEFORE, "t", rows.fields, patch, rows.n_fields, pre, &r->err) != 0 ||
+            sb_sql_filters(&r->ctx, r->coll, &r->query, "t", pre, &r->err) != 0 ||
+            sb_sql_update_rule(&r->ctx, r->coll, SB_ROW_AFTER, "t", rows.fields, patch, rows.n_fields, &after, &r->err) != 0) {
+            sb_sql_free(&after);
+            return finish_error(r, resp);
+        }
+        /* after is " AND (rule)": the rows that break it */
+        sb_buf_puts(&pre->text, " AND NOT (1");
+        sb_buf_append(&pre->text, after.text.data, after.text.len);
+        sb_buf_puts(&pre->text, ")");
+        sb_sql_free(&after);
+        job->has_precheck = true;
+    }
     submit(job, resp);
 }
 

@@ -42,8 +42,8 @@ void sb_base64url_encode(const unsigned char *data, size_t len, struct sb_buf *o
     char *dst = out->data + start;
     size_t i = 0;
     for (; i + 3 <= len; i += 3) {
-        unsigned long group = (unsigned long)data[i] << 16 | (unsigned long)data[i + 1] << 8 |
-                              data[i + 2];
+        unsigned long group =
+            (unsigned long)data[i] << 16 | (unsigned long)data[i + 1] << 8 | data[i + 2];
         *dst++ = alphabet[group >> 18 & 63];
         *dst++ = alphabet[group >> 12 & 63];
         *dst++ = alphabet[group >> 6 & 63];

@@ -67,8 +67,8 @@ int sb_jwt_keys_set_secret(struct sb_jwt_keys *keys, const unsigned char *secret
                            struct sb_buf *err)
 {
     if (len < SB_JWT_MIN_SECRET || len > SB_JWT_MAX_SECRET) {
-        sb_buf_printf(err, "the JWT secret must be %d to %d bytes long, not %zu",
-                      SB_JWT_MIN_SECRET, SB_JWT_MAX_SECRET, len);
+        sb_buf_printf(err, "the JWT secret must be %d to %d bytes long, not %zu", SB_JWT_MIN_SECRET,
+                      SB_JWT_MAX_SECRET, len);
         return -1;
     }
     if (keys->secret) {
@@ -395,8 +395,7 @@ static int load_jwk(json_t *jwk, struct sb_jwt_pubkey *key, struct sb_buf *why)
     return 1;
 }
 
-int sb_jwt_keys_add_jwks(struct sb_jwt_keys *keys, const char *json, size_t len,
-                         struct sb_buf *err)
+int sb_jwt_keys_add_jwks(struct sb_jwt_keys *keys, const char *json, size_t len, struct sb_buf *err)
 {
     if (len > SB_JWT_MAX_KEY_FILE) {
         sb_buf_printf(err, "the JWK Set is longer than %u bytes", SB_JWT_MAX_KEY_FILE);
@@ -501,7 +500,8 @@ bool sb_jwt_pubkey_verify(const struct sb_jwt_pubkey *key, const unsigned char *
     unsigned char der[16 + 2 * (P256_COORD + 1)];
     unsigned char *p = der;
     int der_len = i2d_ECDSA_SIG(ecsig, NULL);
-    bool ok = der_len > 0 && (size_t)der_len <= sizeof(der) && i2d_ECDSA_SIG(ecsig, &p) == der_len &&
+    bool ok = der_len > 0 && (size_t)der_len <= sizeof(der) &&
+              i2d_ECDSA_SIG(ecsig, &p) == der_len &&
               digest_verify(key->pkey, false, data, data_len, der, (size_t)der_len);
     ECDSA_SIG_free(ecsig);
     ERR_clear_error();

@@ -3,14 +3,16 @@
  *
  * Verification runs in a fixed order, each step refusing with PostgREST's
  * error before the next one looks at anything:
- *   1. shape: length, three parts, canonical base64url in each (PGRST301);
- *   2. header: a JSON object whose alg is exactly HS256, RS256 or ES256 and
- *      no crit (PGRST301);
- *   3. key: HS256 takes the secret and nothing else, RS256 / ES256 take the
+ *   1. shape: length and three parts (PGRST301);
+ *   2. header: canonical base64url of a JSON object whose alg is exactly
+ *      HS256, RS256 or ES256, and no crit (PGRST301); first, so that
+ *      "alg":"none" with its empty signature is named for what it is;
+ *   3. payload and signature: canonical base64url (PGRST301);
+ *   4. key: HS256 takes the secret and nothing else, RS256 / ES256 take the
  *      public keys of that alg, chosen by kid (PGRST301);
- *   4. signature: HMAC-SHA-256 compared in constant time, or OpenSSL's
+ *   5. signature: HMAC-SHA-256 compared in constant time, or OpenSSL's
  *      verification (jwk.c) (PGRST301);
- *   5. claims, only now that they are authentic: a JSON object, then exp,
+ *   6. claims, only now that they are authentic: a JSON object, then exp,
  *      nbf, iat, aud in PostgREST's order, then the types of the claims
  *      specbase reads (PGRST303).
  * The HTTP layer (auth/ and http/) decides what a verified role may do; this
@@ -37,14 +39,10 @@
 const char *sb_jwt_alg_name(enum sb_jwt_alg alg)
 {
     switch (alg) {
-    case SB_JWT_HS256:
-        return "HS256";
-    case SB_JWT_RS256:
-        return "RS256";
-    case SB_JWT_ES256:
-        return "ES256";
-    case SB_JWT_ALG_UNKNOWN:
-        break;
+    case SB_JWT_HS256: return "HS256";
+    case SB_JWT_RS256: return "RS256";
+    case SB_JWT_ES256: return "ES256";
+    case SB_JWT_ALG_UNKNOWN: break;
     }
     return "unknown";
 }
@@ -82,16 +80,16 @@ int sb_jwt_sign_hs256(const struct sb_jwt_claims *claims, const unsigned char *s
     if (secret_len < SB_JWT_MIN_SECRET || secret_len > SB_JWT_MAX_SECRET)
         return -1;
     json_t *payload = json_object();
-    bool ok = payload && put_str(payload, "aud", claims->aud ? claims->aud : SB_JWT_DEFAULT_AUD) &&
-              json_object_set_new(payload, "exp", json_integer(claims->exp)) == 0 &&
-              json_object_set_new(payload, "iat", json_integer(claims->iat)) == 0 &&
-              (!claims->has_nbf ||
-               json_object_set_new(payload, "nbf", json_integer(claims->nbf)) == 0) &&
-              put_str(payload, "iss", claims->iss) && put_str(payload, "sub", claims->sub) &&
-              put_str(payload, "email", claims->email) && put_str(payload, "role", claims->role) &&
-              put_str(payload, "aal", claims->aal ? claims->aal : "aal1") &&
-              put_str(payload, "session_id", claims->session_id) &&
-              json_object_set_new(payload, "is_anonymous", json_boolean(claims->is_anonymous)) == 0;
+    bool ok =
+        payload && put_str(payload, "aud", claims->aud ? claims->aud : SB_JWT_DEFAULT_AUD) &&
+        json_object_set_new(payload, "exp", json_integer(claims->exp)) == 0 &&
+        json_object_set_new(payload, "iat", json_integer(claims->iat)) == 0 &&
+        (!claims->has_nbf || json_object_set_new(payload, "nbf", json_integer(claims->nbf)) == 0) &&
+        put_str(payload, "iss", claims->iss) && put_str(payload, "sub", claims->sub) &&
+        put_str(payload, "email", claims->email) && put_str(payload, "role", claims->role) &&
+        put_str(payload, "aal", claims->aal ? claims->aal : "aal1") &&
+        put_str(payload, "session_id", claims->session_id) &&
+        json_object_set_new(payload, "is_anonymous", json_boolean(claims->is_anonymous)) == 0;
     char *text = ok ? json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(payload);
     if (!text)
@@ -168,9 +166,8 @@ struct verify {
     bool allow_no_exp;
 };
 
-__attribute__((format(printf, 4, 5))) static int fail(struct verify *v, const char *code,
-                                                      const char *message, const char *details_fmt,
-                                                      ...)
+__attribute__((format(printf, 4, 5))) static int
+fail(struct verify *v, const char *code, const char *message, const char *details_fmt, ...)
 {
     int status = strcmp(code, "PGRST300") == 0 ? 500 : 401;
     bool first = !sb_api_error_is_set(v->err);
@@ -199,11 +196,15 @@ __attribute__((format(printf, 4, 5))) static int fail(struct verify *v, const ch
 static int read_header(struct verify *v, const unsigned char *text, size_t len,
                        enum sb_jwt_alg *alg)
 {
-    json_t *header = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+    /* jansson lets a raw NUL byte pass between tokens; JSON never holds one. */
+    json_t *header = memchr(text, '\0', len)
+                         ? NULL
+                         : json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(header)) {
         json_decref(header);
-        return fail(v, "PGRST301", DECODE_ERROR, "the header is not a JSON object "
-                                                 "(without duplicate keys)");
+        return fail(v, "PGRST301", DECODE_ERROR,
+                    "the header is not a JSON object "
+                    "(without duplicate keys)");
     }
     json_t *alg_value = json_object_get(header, "alg");
     json_t *kid_value = json_object_get(header, "kid");
@@ -212,8 +213,8 @@ static int read_header(struct verify *v, const unsigned char *text, size_t len,
     if (!name) {
         rc = fail(v, "PGRST301", ALG_ERROR, "the header has no alg string");
     } else if (strcasecmp(name, "none") == 0) {
-        rc = fail(v, "PGRST301", ALG_ERROR,
-                  "alg \"%s\" (an unsigned token) is never accepted", shown(name));
+        rc = fail(v, "PGRST301", ALG_ERROR, "alg \"%s\" (an unsigned token) is never accepted",
+                  shown(name));
     } else if (strcmp(name, "HS256") == 0) {
         *alg = SB_JWT_HS256;
     } else if (strcmp(name, "RS256") == 0) {
@@ -221,8 +222,10 @@ static int read_header(struct verify *v, const unsigned char *text, size_t len,
     } else if (strcmp(name, "ES256") == 0) {
         *alg = SB_JWT_ES256;
     } else {
-        rc = fail(v, "PGRST301", ALG_ERROR, "alg \"%s\" is not supported (HS256, RS256 and "
-                                            "ES256 are)", shown(name));
+        rc = fail(v, "PGRST301", ALG_ERROR,
+                  "alg \"%s\" is not supported (HS256, RS256 and "
+                  "ES256 are)",
+                  shown(name));
     }
     if (rc == 0 && json_object_get(header, "crit"))
         rc = fail(v, "PGRST301", "Unsupported token type",
@@ -276,8 +279,9 @@ static int check_signature(struct verify *v, enum sb_jwt_alg alg, size_t signed_
     if (alg == SB_JWT_HS256) {
         /* Never a public key as an HMAC secret: HS256 uses the secret or nothing. */
         if (!v->keys->secret)
-            return fail(v, "PGRST301", KEY_ERROR, "HS256 tokens are not accepted: no JWT secret "
-                                                  "is configured");
+            return fail(v, "PGRST301", KEY_ERROR,
+                        "HS256 tokens are not accepted: no JWT secret "
+                        "is configured");
         unsigned char mac[HS256_LEN];
         hmac_sha256(v->keys->secret, v->keys->secret_len, v->token, signed_len, mac);
         bool ok = sig_len == sizeof(mac) && sodium_memcmp(mac, sig, sizeof(mac)) == 0;
@@ -367,11 +371,15 @@ static int check_audience(struct verify *v, json_t *claims)
 
 static int read_claims(struct verify *v, const unsigned char *text, size_t len)
 {
-    json_t *claims = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+    /* A raw NUL would also cut payload_json short for its readers. */
+    json_t *claims = memchr(text, '\0', len)
+                         ? NULL
+                         : json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(claims)) {
         json_decref(claims);
-        return fail(v, "PGRST303", CLAIMS_ERROR, "the payload is not a JSON object (without "
-                                                 "duplicate keys)");
+        return fail(v, "PGRST303", CLAIMS_ERROR,
+                    "the payload is not a JSON object (without "
+                    "duplicate keys)");
     }
     struct sb_jwt_claims *out = v->out;
     /* PostgREST's order: exp, nbf, iat, aud; then the claims specbase reads. */
@@ -458,8 +466,9 @@ int sb_jwt_verify(const char *token, size_t len, const struct sb_jwt_keys *keys,
     memset(out, 0, sizeof(*out));
     struct verify v = {token, len, keys, arena, out, err, 0, 0, opts->audience, opts->allow_no_exp};
     v.now = clamp_now(opts->now ? opts->now : (int64_t)time(NULL));
-    v.leeway = opts->leeway < 0 ? 0 : opts->leeway > SB_JWT_MAX_LEEWAY ? SB_JWT_MAX_LEEWAY
-                                                                        : opts->leeway;
+    v.leeway = opts->leeway < 0                   ? 0
+               : opts->leeway > SB_JWT_MAX_LEEWAY ? SB_JWT_MAX_LEEWAY
+                                                  : opts->leeway;
     if (!keys->secret && keys->n_pub == 0)
         return fail(&v, "PGRST300", "Server lacks JWT secret", NULL);
     if (len == 0)
@@ -468,7 +477,7 @@ int sb_jwt_verify(const char *token, size_t len, const struct sb_jwt_keys *keys,
         return fail(&v, "PGRST301", DECODE_ERROR, "the token is longer than %d bytes",
                     SB_JWT_MAX_LEN);
 
-    /* 1-2. shape and header */
+    /* 1. shape */
     size_t dots[2], n_parts = 1;
     for (size_t i = 0; i < len; i++)
         if (token[i] == '.') {
@@ -486,7 +495,7 @@ int sb_jwt_verify(const char *token, size_t len, const struct sb_jwt_keys *keys,
     const char *sig_text = token + dots[1] + 1;
     size_t sig_text_len = len - dots[1] - 1;
     enum sb_jwt_alg alg = SB_JWT_ALG_UNKNOWN;
-    /* The header first, so that "alg":"none" with its empty signature is
+    /* 2-3. The header first, so that "alg":"none" with its empty signature is
      * named for what it is; an empty signature is left to the check. */
     if (decode_part(&v, "header", token, dots[0], header, &header_len) != 0 ||
         read_header(&v, header, header_len, &alg) != 0 ||
@@ -495,11 +504,11 @@ int sb_jwt_verify(const char *token, size_t len, const struct sb_jwt_keys *keys,
         (sig_text_len && decode_part(&v, "signature", sig_text, sig_text_len, sig, &sig_len) != 0))
         return -1;
 
-    /* 3-4. key, signature over "header.payload" as sent */
+    /* 4-5. key, signature over "header.payload" as sent */
     if (check_signature(&v, alg, dots[1], sig, sig_len) != 0)
         return -1;
 
-    /* 5. claims */
+    /* 6. claims */
     if (read_claims(&v, payload, payload_len) != 0)
         return -1;
     out->alg = alg;

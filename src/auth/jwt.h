@@ -27,12 +27,12 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
-#define SB_JWT_MAX_LEN 8192          /* longest token accepted, in bytes */
-#define SB_JWT_MIN_SECRET 32         /* shortest HS256 secret, in bytes */
-#define SB_JWT_MAX_SECRET 1024       /* longest HS256 secret, in bytes */
-#define SB_JWT_DEFAULT_LEEWAY 30     /* seconds of clock skew allowed */
+#define SB_JWT_MAX_LEN 8192      /* longest token accepted, in bytes */
+#define SB_JWT_MIN_SECRET 32     /* shortest HS256 secret, in bytes */
+#define SB_JWT_MAX_SECRET 1024   /* longest HS256 secret, in bytes */
+#define SB_JWT_DEFAULT_LEEWAY 30 /* seconds of clock skew allowed */
 #define SB_JWT_MAX_LEEWAY 3600
-#define SB_JWT_MAX_KEYS 64           /* public keys in one key set */
+#define SB_JWT_MAX_KEYS 64 /* public keys in one key set */
 #define SB_JWT_DEFAULT_AUD "authenticated"
 
 enum sb_jwt_alg {
@@ -46,25 +46,25 @@ enum sb_jwt_alg {
  * sub, role, email, aud, exp, iat, session_id; plus aal and is_anonymous).
  * Strings are NULL when the claim is absent or JSON null. */
 struct sb_jwt_claims {
-    const char *sub;        /* the account id */
-    const char *role;       /* "authenticated", "anon", "service_role", a spec role... */
+    const char *sub;  /* the account id */
+    const char *role; /* "authenticated", "anon", "service_role", a spec role... */
     const char *email;
-    const char *aud;        /* signing: NULL means SB_JWT_DEFAULT_AUD; verified: the
-                             * audience matched (or the first, when none is required) */
+    const char *aud; /* signing: NULL means SB_JWT_DEFAULT_AUD; verified: the
+                      * audience matched (or the first, when none is required) */
     const char *session_id;
-    const char *iss;        /* optional issuer */
-    const char *aal;        /* "aal1" / "aal2"; signing: NULL means "aal1" */
+    const char *iss; /* optional issuer */
+    const char *aal; /* "aal1" / "aal2"; signing: NULL means "aal1" */
     bool is_anonymous;
-    int64_t exp;            /* seconds since the epoch */
+    int64_t exp; /* seconds since the epoch */
     int64_t iat;
     int64_t nbf;
-    bool has_iat;           /* verified tokens: iat was present; signing: always written */
-    bool has_nbf;           /* nbf present / to be written */
+    bool has_iat; /* verified tokens: iat was present; signing: always written */
+    bool has_nbf; /* nbf present / to be written */
     /* Filled by sb_jwt_verify only: */
-    const char *payload_json;    /* the whole decoded payload (custom claims), NUL-terminated */
+    const char *payload_json; /* the whole decoded payload (custom claims), NUL-terminated */
     size_t payload_len;
-    enum sb_jwt_alg alg;         /* how the token was signed */
-    const char *kid;             /* the header's kid, NULL when none */
+    enum sb_jwt_alg alg; /* how the token was signed */
+    const char *kid;     /* the header's kid, NULL when none */
     /* On failure only: the value of the response's WWW-Authenticate header,
      * e.g. Bearer error="invalid_token", error_description="JWT expired" */
     const char *www_authenticate;
@@ -81,9 +81,9 @@ struct sb_jwt_pubkey {
 
 /* The keys tokens are verified with. */
 struct sb_jwt_keys {
-    unsigned char *secret;      /* owned, wiped on free; HS256; NULL when none */
+    unsigned char *secret; /* owned, wiped on free; HS256; NULL when none */
     size_t secret_len;
-    struct sb_jwt_pubkey *pub;  /* owned array */
+    struct sb_jwt_pubkey *pub; /* owned array */
     size_t n_pub;
     size_t cap_pub;
 };

@@ -342,9 +342,7 @@ int sb_session_revoke_user(sqlite3 *db, int64_t user_id, const char *keep_sessio
         sqlite3_bind_text(stmt, 2, keep_session_id, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(stmt, 2);
-    if (finish(db, stmt, "revoking a user's sessions", err) != 0)
-        return SB_SESSION_EDB;
-    return sqlite3_changes(db);
+    return finish(db, stmt, "revoking a user's sessions", err);
 }
 
 int sb_session_valid(sqlite3 *db, const char *session_id, int64_t *user_id, struct sb_buf *err)
@@ -374,8 +372,10 @@ int sb_session_valid(sqlite3 *db, const char *session_id, int64_t *user_id, stru
     return result;
 }
 
-int sb_session_purge(sqlite3 *db, int64_t max_age_seconds, struct sb_buf *err)
+int sb_session_purge(sqlite3 *db, int64_t max_age_seconds, int *n_deleted, struct sb_buf *err)
 {
+    if (n_deleted)
+        *n_deleted = 0;
     /* tokens of old revoked sessions first: the cascade would do it, but
      * only where foreign keys are on */
     static const char *const sqls[] = {
@@ -400,8 +400,10 @@ int sb_session_purge(sqlite3 *db, int64_t max_age_seconds, struct sb_buf *err)
         if (finish(db, stmt, "purging sessions", err) != 0)
             return SB_SESSION_EDB;
         deleted += sqlite3_changes(db);
+        if (n_deleted)
+            *n_deleted = deleted;
     }
-    return deleted;
+    return 0;
 }
 
 /* ---- GoTrue's error vocabulary --------------------------------------------------------- */

@@ -78,8 +78,7 @@ int sb_session_refresh(sqlite3 *db, const char *token, size_t token_len, const c
 int sb_session_revoke(sqlite3 *db, const char *session_id, struct sb_buf *err);
 
 /* Sign out every session of user_id except keep_session_id (NULL: all of
- * them; GoTrue's scope "global" vs "others"). Returns the number of sessions
- * revoked (>= 0) or SB_SESSION_EDB. */
+ * them; GoTrue's scope "global" vs "others"). Returns 0 or SB_SESSION_EDB. */
 int sb_session_revoke_user(sqlite3 *db, int64_t user_id, const char *keep_session_id,
                            struct sb_buf *err);
 
@@ -93,8 +92,9 @@ int sb_session_valid(sqlite3 *db, const char *session_id, int64_t *user_id, stru
 /* Delete what is no longer needed, older than max_age_seconds: sessions
  * revoked before then (with their tokens), and rotated tokens created before
  * then (presenting one afterwards is "not found" rather than a detected
- * reuse). Returns the number of rows deleted or SB_SESSION_EDB. */
-int sb_session_purge(sqlite3 *db, int64_t max_age_seconds, struct sb_buf *err);
+ * reuse). Returns 0 or SB_SESSION_EDB; *n_deleted (when not NULL) is the
+ * number of rows deleted. */
+int sb_session_purge(sqlite3 *db, int64_t max_age_seconds, int *n_deleted, struct sb_buf *err);
 
 /* GoTrue's error code for an SB_SESSION_E* value ("refresh_token_not_found",
  * "refresh_token_already_used", "session_not_found", "unexpected_failure"). */

@@ -20,6 +20,10 @@
 
 #define KEY_BYTES 16
 #define EVICT_SCAN 16 /* LRU entries looked at to choose a victim */
+/* Attempts in flight are forgotten this long after the last one was let
+ * through: a verdict comes within seconds, so a reservation that old was
+ * never settled (a caller that forgot release), and must not count forever. */
+#define INFLIGHT_TTL 60
 #define NIL (-1)
 
 struct entry {
@@ -141,9 +145,12 @@ static int64_t max64(int64_t a, int64_t b)
 }
 
 /* Forget failures after a quiet window (counted from the end of a lockout,
- * so the first failure after a lockout locks again). */
+ * so the first failure after a lockout locks again), and reservations that
+ * were never settled. */
 static void expire(const struct sb_throttle *t, struct entry *e, int64_t now)
 {
+    if (e->inflight > 0 && now - e->last_allowed >= INFLIGHT_TTL)
+        e->inflight = 0;
     if (e->count > 0 && now >= e->locked_until &&
         now - max64(e->last_fail, e->locked_until) >= t->window)
         e->count = 0;

@@ -19,6 +19,9 @@
  *   right password                    -> sb_throttle_success(t, email, addr, now)
  *   no verdict (503, database error)  -> sb_throttle_release(t, email, addr)
  *
+ * (A reservation never settled is dropped a minute after the key's last
+ * allowed attempt, so a forgotten release cannot block a key for good.)
+ *
  * Memory is fixed: each kind is a table of `capacity` entries; when it is
  * full the least recently used idle entry (or, failing that, the one with
  * the fewest failures among the oldest) is dropped. Keys are held as keyed

@@ -144,7 +144,41 @@ struct rule_env {
     struct sb_sql *sql;
     const struct sb_identity *who;
     const char *alias;
+    /* an update's new row: these fields get these values */
+    bool update;
+    enum sb_rule_row row;
+    const struct sb_field *const *fields;
+    const struct sb_value *values;
+    size_t n;
 };
+
+static void bind_into(struct sb_sql *sql, struct sb_buf *out, const struct sb_value *value);
+
+/* The value field has in the update's new row: the value written, or the
+ * column when the update does not write it. */
+static void new_value(struct rule_env *env, const struct sb_field *f, struct sb_buf *out)
+{
+    for (size_t i = 0; i < env->n; i++)
+        if (env->fields[i] == f) {
+            bool decimal = f->type.kind == SB_TYPE_DECIMAL && !f->type.is_array;
+            if (decimal)
+                sb_buf_puts(out, "CAST(");
+            bind_into(env->sql, out, &env->values[i]);
+            if (decimal)
+                sb_buf_puts(out, " AS NUMERIC)");
+            return;
+        }
+    bool decimal = f->type.kind == SB_TYPE_DECIMAL && !f->type.is_array;
+    if (decimal)
+        sb_buf_puts(out, "CAST(");
+    if (env->alias) {
+        sb_sql_ident(out, env->alias);
+        sb_buf_putc(out, '.');
+    }
+    sb_sql_ident(out, f->name);
+    if (decimal)
+        sb_buf_puts(out, " AS NUMERIC)");
+}
 
 /* Bind value into env->sql's list, writing its "?N" into out: sqlexpr may
  * compile into a buffer of its own before copying it to the statement. */
@@ -178,10 +212,26 @@ static int rule_ref(const struct sb_sqlexpr_ctx *ctx, const struct sb_expr *e, s
         if (who->email)
             v = (struct sb_value){.kind = SB_VAL_TEXT, .text = who->email, .len = strlen(who->email)};
         break;
+    case SB_REF_FIELD:
     case SB_REF_NEW_FIELD:
     case SB_REF_OLD_FIELD:
-        /* in a statement over stored rows, both sides are the row's columns:
-         * the caller arranges for the row to hold the right values */
+        if (env->update && e->ref != SB_REF_OLD_FIELD &&
+            (e->ref == SB_REF_NEW_FIELD || env->row == SB_ROW_AFTER)) {
+            new_value(env, e->field, out);
+            return 0;
+        }
+        if (e->ref == SB_REF_FIELD && e->field->type.kind == SB_TYPE_DECIMAL && !e->field->type.is_array) {
+            sb_buf_puts(out, "CAST(");
+            if (env->alias) {
+                sb_sql_ident(out, env->alias);
+                sb_buf_putc(out, '.');
+            }
+            sb_sql_ident(out, e->field->name);
+            sb_buf_puts(out, " AS NUMERIC)");
+            return 0;
+        }
+        /* a stored row: old and new are both its columns (a created row is
+         * checked as stored, defaults applied) */
         if (env->alias) {
             sb_sql_ident(out, env->alias);
             sb_buf_putc(out, '.');
@@ -211,6 +261,56 @@ static int compile_rule_expr(const struct sb_sql_ctx *ctx, const struct sb_expr 
     }
     sb_buf_free(&why);
     return rc;
+}
+
+static bool uses_new(const struct sb_expr *e)
+{
+    if (!e)
+        return false;
+    if (e->ref == SB_REF_NEW_FIELD)
+        return true;
+    if (uses_new(e->left) || uses_new(e->right))
+        return true;
+    for (size_t i = 0; i < e->n_args; i++)
+        if (uses_new(e->args[i]))
+            return true;
+    return false;
+}
+
+int sb_sql_update_rule(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, enum sb_rule_row row,
+                       const char *alias, const struct sb_field *const *fields, const struct sb_value *values,
+                       size_t n, struct sb_sql *out, struct sb_api_error *err)
+{
+    if (ctx->who->bypass_rules)
+        return 0;
+    const struct sb_rule *rule = coll->update_rule;
+    if (!rule) {
+        puts_sql(out, " AND 0");
+        return 0;
+    }
+    if (rule->expr->kind == SB_EXPR_ANYONE)
+        return 0;
+    /* a rule about the change itself (new.) cannot choose the rows: it is
+     * decided on the change, for every row the filters select (403) */
+    if (row == SB_ROW_BEFORE && uses_new(rule->expr))
+        return 0;
+    struct rule_env env = {.sql = out, .who = ctx->who, .alias = alias, .update = true, .row = row,
+                           .fields = fields, .values = values, .n = n};
+    struct sb_sqlexpr_ctx sctx = {.dialect = ctx->dialect, .row_alias = alias, .ref = rule_ref, .user = &env,
+                                  .fields_via_ref = true};
+    struct sb_buf why;
+    sb_buf_init(&why);
+    puts_sql(out, " AND (");
+    size_t mark = out->text.len;
+    if (sb_sqlexpr_compile(&sctx, rule->expr, &out->text, &why) != 0) {
+        out->text.len = mark;
+        sb_api_error_set(err, 500, "XX000", "an access rule could not be compiled: %s", sb_buf_str(&why));
+        sb_buf_free(&why);
+        return -1;
+    }
+    sb_buf_free(&why);
+    puts_sql(out, ")");
+    return 0;
 }
 
 int sb_sql_rule(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, unsigned op,
@@ -463,10 +563,24 @@ static const char *kind_text(enum rel_kind kind)
     return kind == REL_TO_ONE ? "many-to-one" : kind == REL_TO_MANY ? "one-to-many" : "many-to-many";
 }
 
+/* A collection is a junction between two of its relations only when the
+ * pair is a unique key (PostgREST's rule): a comment with a post and an
+ * author does not make posts and authors many-to-many. */
+static bool unique_pair(const struct sb_collection *coll, const struct sb_field *a, const struct sb_field *b)
+{
+    for (size_t i = 0; i < coll->n_indexes; i++) {
+        const struct sb_index *ix = coll->indexes[i];
+        if (ix->unique && ix->n_columns == 2 &&
+            ((ix->columns[0] == a && ix->columns[1] == b) || (ix->columns[0] == b && ix->columns[1] == a)))
+            return true;
+    }
+    return false;
+}
+
 /* PostgREST's relationship detection over the spec's relations: a to-one
  * by the target's name or the field's name, a to-many by the referencing
- * collection's name, a many-to-many through a junction that references
- * both. A hint (!fk_name, !field or !junction) picks one of several. */
+ * collection's name, a many-to-many through a junction whose two relations
+ * form a unique key. A hint (!fk_name, !field or !junction) picks one of several. */
 static int resolve_relation(const struct sb_sql_ctx *ctx, const struct sb_collection *parent, const char *name,
                             const char *hint, struct relation *out, struct sb_api_error *err)
 {
@@ -503,7 +617,8 @@ static int resolve_relation(const struct sb_sql_ctx *ctx, const struct sb_collec
             for (size_t k = 0; k < coll->n_fields && n < 16; k++) {
                 const struct sb_field *h = coll->fields[k];
                 if (h == g || h->type.kind != SB_TYPE_REF || h->type.is_array || !h->type.ref ||
-                    strcmp(h->type.ref->name, name) != 0 || coll == parent || coll == h->type.ref)
+                    strcmp(h->type.ref->name, name) != 0 || coll == parent || coll == h->type.ref ||
+                    !unique_pair(coll, g, h))
                     continue;
                 if (hint && strcmp(hint, coll->name) && !hint_matches(ctx->arena, hint, coll, g) &&
                     !hint_matches(ctx->arena, hint, coll, h))

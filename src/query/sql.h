@@ -101,6 +101,20 @@ int sb_sql_filters(const struct sb_sql_ctx *ctx, const struct sb_collection *col
 int sb_sql_rule(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, unsigned op,
                 const char *alias, struct sb_sql *out, struct sb_api_error *err);
 
+/* Which values an update rule sees for a row (see sb_sql_update_rule). */
+enum sb_rule_row { SB_ROW_BEFORE, SB_ROW_AFTER };
+
+/* " AND (update rule)" for an UPDATE that sets fields[i] = values[i]: with
+ * SB_ROW_BEFORE plain names are the row as it is (old.f too) and new.f the
+ * value being written (the column when not written); with SB_ROW_AFTER plain
+ * names and new.f are the values after the update, old.f the row before.
+ * A rule that names new. chooses no rows (nothing is written for BEFORE):
+ * it is about the change, decided with AFTER for every row.
+ * " AND 0" when no rule allows updates; nothing for the service key. */
+int sb_sql_update_rule(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, enum sb_rule_row row,
+                       const char *alias, const struct sb_field *const *fields, const struct sb_value *values,
+                       size_t n, struct sb_sql *out, struct sb_api_error *err);
+
 /* The field called name that a client may see (not hidden, not password),
  * or NULL with PostgREST's 42703 "column coll.name does not exist" in err. */
 const struct sb_field *sb_sql_visible_field(const struct sb_collection *coll, const char *name,

@@ -221,7 +221,7 @@ static int compile(struct compiler *c, const struct sb_expr *e)
     case SB_EXPR_ANYONE: sb_buf_puts(c->out, d->true_sql); return 0;
     case SB_EXPR_AUTHENTICATED: return ref(c, e);
     case SB_EXPR_NAME:
-        if (e->ref == SB_REF_FIELD && e->field) {
+        if (e->ref == SB_REF_FIELD && e->field && !c->ctx->fields_via_ref) {
             column(c, e->field);
             return 0;
         }

@@ -62,6 +62,8 @@ struct sb_sqlexpr_ctx {
     bool constraint;       /* a CHECK constraint: deterministic, no subqueries */
     sb_sqlexpr_ref_fn ref; /* NULL: such names make the compile fail */
     void *user;            /* for ref */
+    bool fields_via_ref;   /* plain fields go to ref too (a row's values that
+                              are not all stored yet: an update's new row) */
 };
 
 /* Compile a checked expression to SQL appended to out. Returns 0, or -1 with

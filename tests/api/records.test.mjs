@@ -377,3 +377,16 @@ test('CSV bodies insert rows', async () => {
   assert.match(bad.json.details, /stars/);
   await db.from('review').delete().in('stars', [4, 5]);
 });
+
+test('update rules see the row before (old.) and the values written (new.)', async () => {
+  const { data } = await db.from('counter').insert([{ value: 5 }, { value: 9 }]).select('id');
+  let r = await db.from('counter').update({ value: 7 }).eq('id', data[0].id).select('value');
+  assert.equal(r.error, null);
+  assert.deepEqual(r.data, [{ value: 7 }]);
+  r = await db.from('counter').update({ value: 6 }).eq('id', data[0].id).select('value');
+  assert.equal(r.status, 403, 'a decrease breaks new.value > old.value');
+  r = await db.from('counter').update({ value: 8 }).in('id', data.map((x) => x.id));
+  assert.equal(r.status, 403, 'one breaking row refuses the whole update');
+  r = await db.from('counter').select('value').order('id');
+  assert.deepEqual(r.data.map((x) => x.value), [7, 9], 'nothing was written');
+});

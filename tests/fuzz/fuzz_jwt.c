@@ -193,9 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
 
     switch (data[0] % 3) {
-    case 0:
-        verify(text, len, &opts, true);
-        break;
+    case 0: verify(text, len, &opts, true); break;
     case 1: {
         const char *newline = memchr(text, '\n', len);
         size_t header_len = newline ? (size_t)(newline - text) : len;

@@ -56,8 +56,8 @@ static char *token_hs(const char *header, const char *payload, const void *secre
     unsigned char mac[32];
     unsigned int mac_len = 0;
     /* OpenSSL's HMAC, independent of the libsodium one under test. */
-    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, len, (const unsigned char *)b.data,
-              b.len, mac, sizeof(mac), NULL);
+    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, len, (const unsigned char *)b.data, b.len,
+              mac, sizeof(mac), NULL);
     mac_len = sizeof(mac);
     sb_buf_putc(&b, '.');
     put_b64(&b, mac, mac_len);
@@ -314,11 +314,11 @@ TEST(base64url_decoding_is_strict)
 {
     CHECK_EQ_STR(b64_decoded("Zg=="), "(rejected)"); /* padding */
     CHECK_EQ_STR(b64_decoded("Zm8="), "(rejected)");
-    CHECK_EQ_STR(b64_decoded("Zh"), "(rejected)");   /* non-zero unused bits */
+    CHECK_EQ_STR(b64_decoded("Zh"), "(rejected)"); /* non-zero unused bits */
     CHECK_EQ_STR(b64_decoded("Zm9"), "(rejected)");
-    CHECK_EQ_STR(b64_decoded("Z"), "(rejected)");    /* 4k+1 characters */
+    CHECK_EQ_STR(b64_decoded("Z"), "(rejected)"); /* 4k+1 characters */
     CHECK_EQ_STR(b64_decoded("Zm9vY"), "(rejected)");
-    CHECK_EQ_STR(b64_decoded("+/8"), "(rejected)");  /* standard alphabet */
+    CHECK_EQ_STR(b64_decoded("+/8"), "(rejected)"); /* standard alphabet */
     CHECK_EQ_STR(b64_decoded("Zm9v YmFy"), "(rejected)");
     CHECK_EQ_STR(b64_decoded("Zm9v\nYmFy"), "(rejected)");
     CHECK_EQ_STR(b64_decoded("Zm9v."), "(rejected)");
@@ -439,8 +439,10 @@ TEST(sign_then_verify_round_trip)
     sb_jwt_keys_init(&other);
     struct sb_buf msg;
     sb_buf_init(&msg);
-    CHECK_EQ_INT(sb_jwt_keys_set_secret(&other, (const unsigned char *)"another-secret-of-32-bytes-at-least",
-                                        35, &msg), 0);
+    CHECK_EQ_INT(
+        sb_jwt_keys_set_secret(&other, (const unsigned char *)"another-secret-of-32-bytes-at-least",
+                               35, &msg),
+        0);
     CHECK_EQ_STR(outcome(token.data, &other, &opts), CRYPTO_ERR);
     sb_jwt_keys_free(&other);
     sb_buf_free(&msg);
@@ -484,7 +486,9 @@ TEST(alg_none_is_refused_in_any_case)
     struct sb_jwt_verify_opts opts = opts_at_now();
     char *payload = payload_with("");
     static const char *const headers[] = {
-        "{\"alg\":\"none\",\"typ\":\"JWT\"}", "{\"alg\":\"NONE\"}", "{\"alg\":\"None\"}",
+        "{\"alg\":\"none\",\"typ\":\"JWT\"}",
+        "{\"alg\":\"NONE\"}",
+        "{\"alg\":\"None\"}",
         "{\"alg\":\"nOnE\"}",
     };
     for (size_t i = 0; i < 4; i++) {
@@ -520,9 +524,10 @@ TEST(unknown_and_missing_alg_are_refused)
     struct sb_jwt_verify_opts opts = opts_at_now();
     char *payload = payload_with("");
     static const char *const headers[] = {
-        "{\"alg\":\"HS512\"}", "{\"alg\":\"hs256\"}",  "{\"alg\":\"HS256 \"}", "{\"alg\":\"PS256\"}",
-        "{\"alg\":\"EdDSA\"}", "{\"alg\":\"RS512\"}", "{\"typ\":\"JWT\"}",     "{\"alg\":256}",
-        "{\"alg\":null}",      "{\"alg\":[\"HS256\"]}",
+        "{\"alg\":\"HS512\"}",   "{\"alg\":\"hs256\"}", "{\"alg\":\"HS256 \"}",
+        "{\"alg\":\"PS256\"}",   "{\"alg\":\"EdDSA\"}", "{\"alg\":\"RS512\"}",
+        "{\"typ\":\"JWT\"}",     "{\"alg\":256}",       "{\"alg\":null}",
+        "{\"alg\":[\"HS256\"]}",
     };
     for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
         CHECK_EQ_STR(hs_outcome(headers[i], payload, &opts), ALG_ERR);
@@ -550,8 +555,7 @@ TEST(hs_rs_confusion_is_refused)
     char *forged = token_hs(HS_HEADER, payload, pem, strlen(pem));
     CHECK_EQ_STR(outcome(forged, &rs_only, &opts), KEY_ERR);
     /* with a kid naming the RSA key too */
-    char *forged_kid =
-        token_hs("{\"alg\":\"HS256\",\"kid\":\"rsa\"}", payload, pem, strlen(pem));
+    char *forged_kid = token_hs("{\"alg\":\"HS256\",\"kid\":\"rsa\"}", payload, pem, strlen(pem));
     CHECK_EQ_STR(outcome(forged_kid, &rs_only, &opts), KEY_ERR);
 
     /* Secret and RSA key: HS256 is checked with the secret alone. */
@@ -699,8 +703,8 @@ TEST(expiry_and_not_before_with_leeway)
         else
             nbf = cases[i].at;
         char payload[256];
-        snprintf(payload, sizeof(payload),
-                 "{\"exp\":%lld,\"iat\":%lld,\"nbf\":%lld,\"sub\":\"u\"}", exp, iat, nbf);
+        snprintf(payload, sizeof(payload), "{\"exp\":%lld,\"iat\":%lld,\"nbf\":%lld,\"sub\":\"u\"}",
+                 exp, iat, nbf);
         const char *got = hs_outcome(HS_HEADER, payload, &opts);
         if (strcmp(got, cases[i].want) != 0)
             printf("case %zu: %s\n", i, payload);
@@ -855,10 +859,34 @@ TEST(malformed_tokens)
     CHECK_EQ_STR(hs_outcome("not json", payload, &opts), DECODE_ERR);
     CHECK_EQ_STR(hs_outcome("", payload, &opts), DECODE_ERR);
     CHECK_EQ_STR(hs_outcome("{\"alg\":\"HS256\"} x", payload, &opts), DECODE_ERR);
-    static const char *const not_objects[] = {"[]", "\"claims\"", "123", "null", "true",
-                                              "{\"exp\":1", "{} {}", "{\"a\":\"\\u0000\"}"};
+    static const char *const not_objects[] = {"[]",   "\"claims\"", "123",   "null",
+                                              "true", "{\"exp\":1", "{} {}", "{\"a\":\"\\u0000\"}"};
     for (size_t i = 0; i < sizeof(not_objects) / sizeof(not_objects[0]); i++)
         CHECK_EQ_STR(hs_outcome(HS_HEADER, not_objects[i], &opts), CLAIMS_ERR);
+
+    /* A raw NUL byte between JSON tokens (found by fuzz_jwt: jansson lets it
+     * pass, and payload_json would be cut short at it). */
+    static const char nul_payload[] = "{\"exp\":1700003600\0,\"role\":\"admin\"}";
+    static const char nul_header[] = "{\"alg\":\"HS256\"\0}";
+    sb_buf_reset(&b);
+    put_b64(&b, HS_HEADER, strlen(HS_HEADER));
+    sb_buf_putc(&b, '.');
+    put_b64(&b, nul_payload, sizeof(nul_payload) - 1);
+    unsigned char mac[32];
+    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, SECRET, SECRET_LEN, (const unsigned char *)b.data,
+              b.len, mac, sizeof(mac), NULL);
+    sb_buf_putc(&b, '.');
+    put_b64(&b, mac, sizeof(mac));
+    CHECK_EQ_STR(outcome(b.data, &keys, &opts), CLAIMS_ERR);
+    sb_buf_reset(&b);
+    put_b64(&b, nul_header, sizeof(nul_header) - 1);
+    sb_buf_putc(&b, '.');
+    put_b64(&b, nul_payload, 20);
+    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, SECRET, SECRET_LEN, (const unsigned char *)b.data,
+              b.len, mac, sizeof(mac), NULL);
+    sb_buf_putc(&b, '.');
+    put_b64(&b, mac, sizeof(mac));
+    CHECK_EQ_STR(outcome(b.data, &keys, &opts), DECODE_ERR);
 
     sb_buf_free(&b);
     free(token);
@@ -939,8 +967,8 @@ TEST(claims_of_the_wrong_type)
         {"\"exp\":1700003600.5", "PGRST303 401 The JWT 'exp' claim must be an integer"},
         {"\"exp\":1700003600.0", "PGRST303 401 The JWT 'exp' claim must be an integer"},
         {"\"exp\":1.7e10", "PGRST303 401 The JWT 'exp' claim must be an integer"},
-        {"\"iat\":1e400", CLAIMS_ERR},                         /* beyond double */
-        {"\"exp\":99999999999999999999", CLAIMS_ERR},           /* beyond int64 */
+        {"\"iat\":1e400", CLAIMS_ERR},                /* beyond double */
+        {"\"exp\":99999999999999999999", CLAIMS_ERR}, /* beyond int64 */
         {"\"role\":1", "PGRST303 401 The JWT 'role' claim must be a string"},
         {"\"role\":[\"admin\"]", "PGRST303 401 The JWT 'role' claim must be a string"},
         {"\"role\":{\"a\":1}", "PGRST303 401 The JWT 'role' claim must be a string"},
@@ -949,7 +977,8 @@ TEST(claims_of_the_wrong_type)
         {"\"session_id\":1", "PGRST303 401 The JWT 'session_id' claim must be a string"},
         {"\"aal\":2", "PGRST303 401 The JWT 'aal' claim must be a string"},
         {"\"iss\":[]", "PGRST303 401 The JWT 'iss' claim must be a string"},
-        {"\"is_anonymous\":\"false\"", "PGRST303 401 The JWT 'is_anonymous' claim must be a boolean"},
+        {"\"is_anonymous\":\"false\"",
+         "PGRST303 401 The JWT 'is_anonymous' claim must be a boolean"},
         {"\"is_anonymous\":0", "PGRST303 401 The JWT 'is_anonymous' claim must be a boolean"},
         {"\"is_anonymous\":null", "ok"},
         {"\"email\":null,\"custom\":{\"deep\":[1,2,{\"x\":null}]}", "ok"},
@@ -1011,8 +1040,9 @@ TEST(errors_and_www_authenticate)
     struct sb_buf body;
     sb_buf_init(&body);
     sb_api_error_json(&err, &body);
-    CHECK_EQ_STR(sb_buf_str(&body),
-                 "{\"code\":\"PGRST303\",\"message\":\"JWT expired\",\"details\":null,\"hint\":null}");
+    CHECK_EQ_STR(
+        sb_buf_str(&body),
+        "{\"code\":\"PGRST303\",\"message\":\"JWT expired\",\"details\":null,\"hint\":null}");
     sb_buf_free(&body);
     sb_api_error_clear(&err);
 
@@ -1101,8 +1131,9 @@ TEST(es256_with_a_p256_key)
     }
     CHECK_EQ_STR(outcome(der_token.data, &keys, &opts), CRYPTO_ERR);
     sb_buf_free(&der_token);
-    char *zeros = token_raw("{\"alg\":\"ES256\"}", payload,
-                            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    char *zeros = token_raw(
+        "{\"alg\":\"ES256\"}", payload,
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     CHECK_EQ_STR(outcome(zeros, &keys, &opts), CRYPTO_ERR);
     free(zeros);
     char *confused = token_hs(HS_HEADER, payload, pem, strlen(pem));
@@ -1134,7 +1165,8 @@ static char *jwks_text(void)
     put_jwk(&b, rsa(0), "rsa-enc", ",\"use\":\"enc\"");
     sb_buf_putc(&b, ',');
     put_jwk(&b, rsa(0), "rsa-384", ",\"alg\":\"RS384\"");
-    sb_buf_puts(&b, ",{\"kty\":\"EC\",\"crv\":\"P-384\",\"kid\":\"p384\",\"x\":\"AA\",\"y\":\"AA\"}");
+    sb_buf_puts(&b,
+                ",{\"kty\":\"EC\",\"crv\":\"P-384\",\"kid\":\"p384\",\"x\":\"AA\",\"y\":\"AA\"}");
     sb_buf_puts(&b, ",{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"ed\",\"x\":\"AA\"}");
     sb_buf_puts(&b, "]}");
     return sb_buf_take(&b);
@@ -1250,8 +1282,9 @@ TEST(jwks_errors)
                  "key 0 of the JWK Set: 'e' is missing or not a string");
     CHECK_EQ_STR(jwks_error("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQAB=\",\"e\":\"AQAB\"}]}"),
                  "key 0 of the JWK Set: 'n' is not unpadded base64url of at most 1025 bytes");
-    CHECK_EQ_STR(jwks_error("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}]}"),
-                 "key 0 of the JWK Set: 'x' and 'y' must be 32 bytes each for P-256");
+    CHECK_EQ_STR(
+        jwks_error("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}]}"),
+        "key 0 of the JWK Set: 'x' and 'y' must be 32 bytes each for P-256");
     CHECK_EQ_STR(jwks_error("{\"keys\":[{\"kty\":\"EC\",\"alg\":\"ES256\",\"crv\":\"P-384\"}]}"),
                  "key 0 of the JWK Set: alg ES256 needs crv P-256, not 'P-384'");
     CHECK_EQ_STR(jwks_error("{\"keys\":[{\"kty\":7}]}"),
@@ -1521,8 +1554,8 @@ TEST(secret_file_refusals)
 TEST(zz_cleanup)
 {
     /* Last test: remove the scratch directory and free the test keys. */
-    static const char *const names[] = {"ec.pem", "jwks.json", "broken.json", "shared-secret",
-                                        "jwt-secret", "jwt-secret-2"};
+    static const char *const names[] = {"ec.pem",        "jwks.json",  "broken.json",
+                                        "shared-secret", "jwt-secret", "jwt-secret-2"};
     if (scratch_dir[0]) {
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
             unlink(scratch_path(names[i]));

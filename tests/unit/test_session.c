@@ -239,18 +239,20 @@ TEST(revoke_all_sessions_of_user)
     CHECK_EQ_INT(sb_session_create(db, 6, NULL, NULL, &b, NULL), 0);
 
     /* scope "others": all but the caller's */
-    CHECK_EQ_INT(sb_session_revoke_user(db, 5, a[1].id, NULL), 2);
+    CHECK_EQ_INT(sb_session_revoke_user(db, 5, a[1].id, NULL), 0);
     CHECK_EQ_INT(sb_session_valid(db, a[0].id, NULL, NULL), 0);
     CHECK_EQ_INT(sb_session_valid(db, a[1].id, NULL, NULL), 1);
     CHECK_EQ_INT(sb_session_valid(db, a[2].id, NULL, NULL), 0);
     CHECK_EQ_INT(sb_session_valid(db, b.id, NULL, NULL), 1);
     /* scope "global" */
-    CHECK_EQ_INT(sb_session_revoke_user(db, 5, NULL, NULL), 1);
+    CHECK_EQ_INT(sb_session_revoke_user(db, 5, NULL, NULL), 0);
     CHECK_EQ_INT(sb_session_valid(db, a[1].id, NULL, NULL), 0);
     CHECK_EQ_INT(sb_session_valid(db, b.id, NULL, NULL), 1);
     struct sb_session out;
     CHECK_EQ_INT(refresh(db, a[1].refresh_token, &out), SB_SESSION_EREVOKED);
-    CHECK_EQ_INT(sb_session_revoke_user(db, 5, NULL, NULL), 0);
+    CHECK_EQ_INT(sb_session_revoke_user(db, 5, NULL, NULL), 0); /* none left: still 0 */
+    CHECK_EQ_INT(sb_session_revoke_user(db, 6, NULL, NULL), 0);
+    CHECK_EQ_INT(sb_session_valid(db, b.id, NULL, NULL), 0);
     close_db(db);
 }
 
@@ -355,7 +357,9 @@ TEST(purge_old_rows)
     CHECK_EQ_INT(sb_session_create(db, 2, NULL, NULL, &live, NULL), 0);
     CHECK_EQ_INT(refresh(db, live.refresh_token, &r2), 0);
     /* recent rows survive */
-    CHECK_EQ_INT(sb_session_purge(db, 86400, NULL), 0);
+    int n = -1;
+    CHECK_EQ_INT(sb_session_purge(db, 86400, &n, NULL), 0);
+    CHECK_EQ_INT(n, 0);
     CHECK_EQ_INT(query_int(db, "SELECT count(*) FROM _sb_refresh_tokens"), 4);
 
     /* age everything by a year */
@@ -367,7 +371,8 @@ TEST(purge_old_rows)
                      NULL, NULL, NULL),
         SQLITE_OK);
     /* the revoked session and its 2 tokens, the live session's rotated token */
-    CHECK_EQ_INT(sb_session_purge(db, 86400, NULL), 4);
+    CHECK_EQ_INT(sb_session_purge(db, 86400, &n, NULL), 0);
+    CHECK_EQ_INT(n, 4);
     CHECK_EQ_INT(query_int(db, "SELECT count(*) FROM _sb_sessions"), 1);
     CHECK_EQ_INT(query_int(db, "SELECT count(*) FROM _sb_refresh_tokens"), 1);
     /* the live session goes on */

@@ -176,6 +176,20 @@ TEST(attempts_in_flight_count)
     for (int i = 0; i < 5; i++)
         sb_throttle_release(t, gina, NULL);
     CHECK_EQ_INT(wait_at(t, gina, NULL, T0), 0);
+
+    /* ten reservations never settled block the key (they could lock it),
+     * but only for a minute after the last one */
+    const char *hugo = "hugo@example.com";
+    int64_t now = T0;
+    for (int n = 0; n < 10;) {
+        if (sb_throttle_check(t, hugo, NULL, now, &wait) == 0)
+            n++;
+        else
+            now += wait;
+    }
+    CHECK_EQ_INT(now, T0 + 1 + 2 + 4 + 8 + 16);
+    CHECK_EQ_INT(wait_at(t, hugo, NULL, now + 59), 1);
+    CHECK_EQ_INT(wait_at(t, hugo, NULL, now + 60), 0);
     sb_throttle_free(t);
 }
 
