@@ -48,7 +48,9 @@ static int64_t now_seconds(void)
 static int write_schema(sqlite3 *db, void *arg)
 {
     struct sb_buf *err = arg;
-    return sb_session_schema(db, err) == 0 ? 0 : 1;
+    int purged = 0;
+    /* and forget sessions and rotated tokens older than 30 days */
+    return sb_session_schema(db, err) == 0 && sb_session_purge(db, 30LL * 24 * 3600, &purged, err) == 0 ? 0 : 1;
 }
 
 int sb_auth_init(struct sb_app *app, struct sb_buf *err)
@@ -632,6 +634,8 @@ static void submit_hash(struct auth_job *job, enum sb_hash_kind kind, struct sb_
     job->hash.arg = job;
     int rc = sb_hashpool_submit(job->app->hashpool, &job->hash);
     if (rc != 0) {
+        if (job->kind == AUTH_LOGIN) /* the attempt the throttle reserved did not happen */
+            sb_throttle_release(job->app->throttle, job->email, job->req->client_addr);
         sb_http_response_header(resp, "Retry-After", "1");
         job_fail(job, 503, "over_request_rate_limit", "Too many sign-ins at once; try again in a second");
         job_finish(job);
