@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "api/app.h"
@@ -220,6 +221,14 @@ int sb_cmd_serve(int argc, char **argv)
         o.db = db_default;
     }
 
+    /* before SQLite's first use: no global memory statistics, whose mutex
+     * every allocation of every connection would otherwise take */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* the writer's pages are mostly written once: a small cache keeps the
+     * server's memory low; readers keep the larger default */
+    struct sb_db_options reader_opts = wopts.db;
+    wopts.db.cache_kib = 2048;
+
     /* migrate to the spec when that is safe */
     if (sb_db_open(o.db, SB_DB_WRITE, &wopts.db, &db, &err) != 0) {
         fprintf(stderr, "specbase: %s\n", sb_buf_str(&err));
@@ -272,7 +281,7 @@ int sb_cmd_serve(int argc, char **argv)
         fprintf(stderr, "specbase: %s\n", sb_buf_str(&err));
         goto done;
     }
-    if (sb_app_init(&app, model, o.db, &wopts.db, writer, &err) != 0) {
+    if (sb_app_init(&app, model, o.db, &reader_opts, writer, &err) != 0) {
         fprintf(stderr, "specbase: %s\n", sb_buf_str(&err));
         goto done;
     }
