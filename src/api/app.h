@@ -37,6 +37,7 @@ struct sb_app {
     struct sb_hashpool *hashpool;   /* owned: password hashing off the workers */
     struct sb_throttle *throttle;   /* owned: sign-in failures */
     int64_t token_ttl;              /* access token lifetime, seconds */
+    const char *audience;           /* required aud of tokens (SPECBASE_JWT_AUD), or NULL */
     const struct sb_collection *users; /* the auth block's collection, or NULL */
 };
 

@@ -96,9 +96,19 @@ int sb_auth_init(struct sb_app *app, struct sb_buf *err)
     const char *pem = getenv("SPECBASE_JWT_PUBLIC_KEY");
     if (pem && *pem && sb_jwt_keys_load_pem(&app->keys, pem, NULL, err) != 0)
         return -1;
+    const char *aud = getenv("SPECBASE_JWT_AUD");
+    app->audience = aud && *aud ? aud : NULL;
     struct sb_hashpool_options hopts;
     sb_hashpool_options_default(&hopts);
     hopts.rehash_on_verify = true;
+    /* Argon2id cost: SPECBASE_PWHASH_OPSLIMIT (passes), SPECBASE_PWHASH_MEMLIMIT (bytes) */
+    const char *ops = getenv("SPECBASE_PWHASH_OPSLIMIT"), *mem = getenv("SPECBASE_PWHASH_MEMLIMIT");
+    if (ops && *ops)
+        hopts.params.opslimit = strtoull(ops, NULL, 10);
+    if (mem && *mem)
+        hopts.params.memlimit = (size_t)strtoull(mem, NULL, 10);
+    if (sb_password_params_check(&hopts.params, err) != 0)
+        return -1;
     if (sb_hashpool_open(&hopts, &app->hashpool, err) != 0)
         return -1;
     struct sb_throttle_options topts;
@@ -130,11 +140,13 @@ void sb_auth_free(struct sb_app *app)
 int sb_auth_keys(struct sb_app *app, struct sb_buf *anon, struct sb_buf *service)
 {
     int64_t now = now_seconds();
-    struct sb_jwt_claims c = {.role = "anon", .iat = now, .exp = now + KEY_LIFETIME, .aud = "anon"};
+    /* with a required audience the keys carry it, or they would be refused */
+    struct sb_jwt_claims c = {.role = "anon", .iat = now, .exp = now + KEY_LIFETIME,
+                              .aud = app->audience ? app->audience : "anon"};
     if (sb_jwt_sign_hs256(&c, app->keys.secret, app->keys.secret_len, anon) != 0)
         return -1;
     c.role = "service_role";
-    c.aud = "service_role";
+    c.aud = app->audience ? app->audience : "service_role";
     return sb_jwt_sign_hs256(&c, app->keys.secret, app->keys.secret_len, service);
 }
 
@@ -257,7 +269,7 @@ static int session_json(struct sb_app *app, const struct user_info *u, const str
     char sub[24];
     snprintf(sub, sizeof(sub), "%lld", (long long)u->id);
     struct sb_jwt_claims c = {.sub = sub, .role = u->role, .email = u->email, .session_id = s->id,
-                              .iat = now, .exp = now + app->token_ttl};
+                              .iat = now, .exp = now + app->token_ttl, .aud = app->audience};
     struct sb_buf token;
     sb_buf_init(&token);
     if (sb_jwt_sign_hs256(&c, app->keys.secret, app->keys.secret_len, &token) != 0) {
@@ -305,6 +317,7 @@ const struct sb_identity *sb_auth_identity(struct sb_app *app, struct sb_http_re
         return &sb_identity_anon; /* no token, or an opaque publishable key */
     struct sb_jwt_verify_opts opts;
     sb_jwt_verify_opts_init(&opts);
+    opts.audience = app->audience;
     struct sb_jwt_claims claims;
     if (sb_jwt_verify(token, strlen(token), &app->keys, &opts, req->arena, &claims, err) != 0)
         return NULL;
@@ -856,6 +869,7 @@ static const struct sb_identity *signed_in(struct sb_app *app, struct sb_http_re
     /* the session id of the (already verified) token */
     struct sb_jwt_verify_opts opts;
     sb_jwt_verify_opts_init(&opts);
+    opts.audience = app->audience;
     struct sb_jwt_claims claims;
     const char *token = bearer(req);
     if (sb_jwt_verify(token, strlen(token), &app->keys, &opts, req->arena, &claims, &err) == 0)

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createClient } from '@supabase/supabase-js';
 import { startServer, api, bin, root } from './helpers.mjs';
 
@@ -151,6 +152,12 @@ test('hostile tokens are refused with 401', async () => {
     'tampered payload': `${h}.${Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url')}.${session.access_token.split('.')[2]}`,
     'wrong secret': sign({ alg: 'HS256', typ: 'JWT' }, { ...claims, role: 'service_role' }, 'guessed secret guessed secret 123'),
     expired: sign({ alg: 'HS256', typ: 'JWT' }, { ...claims, exp: 1000 }, 'x'.repeat(40)),
+    'RS256 header on an HMAC signature (algorithm confusion)': (() => {
+      const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const head = `${b64({ alg: 'RS256', typ: 'JWT' })}.${p}`;
+      return `${head}.${session.access_token.split('.')[2]}`;
+    })(),
+    'HS512': sign({ alg: 'HS512', typ: 'JWT' }, claims, 'x'.repeat(40)),
     garbage: 'a.b.c',
   };
   for (const [name, token] of Object.entries(attempts)) {
@@ -182,4 +189,24 @@ test('failed sign-ins slow down and then lock out with 429', async () => {
   const raw = await attempt('correct horse battery');
   assert.equal(raw.status, 429, 'even the right password waits');
   assert.ok(Number(raw.headers.get('retry-after')) > 0);
+});
+
+test('with SPECBASE_JWT_AUD, tokens for another audience are refused', async () => {
+  const other = await startServer(shop, { env: { SPECBASE_JWT_AUD: 'shop-app' } });
+  try {
+    const secret = readFileSync(`${other.db}.jwt-secret`, 'utf8').trim();
+    const res = await fetch(`${other.url}/auth/v1/signup`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'gus@example.com', password: 'correct horse battery', data: { name: 'Gus' } }) });
+    const s = await res.json();
+    const claims = JSON.parse(Buffer.from(s.access_token.split('.')[1], 'base64url').toString());
+    assert.equal(claims.aud, 'shop-app');
+    let r = await api(other, 'GET', '/order?select=id', { headers: { Authorization: `Bearer ${s.access_token}` } });
+    assert.equal(r.status, 200);
+    const wrong = sign({ alg: 'HS256', typ: 'JWT' }, { ...claims, aud: 'another-app' }, secret);
+    r = await api(other, 'GET', '/order?select=id', { headers: { Authorization: `Bearer ${wrong}` } });
+    assert.equal(r.status, 401);
+    assert.equal(r.json.code, 'PGRST303');
+  } finally {
+    await other.stop();
+  }
 });
