@@ -58,6 +58,7 @@ for build in "$@"; do
     suite "openapi [$build]" tests/run-node.sh openapi "$build" tests/openapi/*.test.mjs
     suite "migrate [$build]" tests/run-migrate-golden.sh "$build/specbase"
     suite "crash [$build]" tests/crash/run.sh "$build" "$([[ $build == *san* ]] && echo 10 || echo 20)"
+    suite "audit [$build]" tests/audit.sh "$build/specbase"
 done
 
 echo "==== summary"

@@ -1,13 +1,16 @@
 /* The application context and the router of /rest/v1 and /_/ (see app.h).
- * Routes: /rest/v1/<collection> (records.c), /rest/v1/rpc/<action>
- * (actions, not yet served), /_/health and /_/ready. Everything else is
+ * Routes: /rest/v1/ (OpenAPI), /rest/v1/<collection> (records.c),
+ * /rest/v1/rpc/<action> (actions.c), /auth/v1/ (auth.c), /_/health and
+ * /_/ready. Everything else is
  * PostgREST's 404 PGRST125. */
 #include "api/app.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api/actions.h"
 #include "api/auth.h"
 #include "api/openapi.h"
 #include "store/stmt.h"
@@ -86,6 +89,31 @@ const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_req
     return sb_auth_identity(app, req, err);
 }
 
+int sb_app_audit(struct sb_app *app, sqlite3 *db, struct sb_http_request *req, const struct sb_identity *who,
+                 enum sb_audit_op op, const char *collection, bool has_row, int64_t row_id, const char *changes)
+{
+    (void)app;
+    char sub[24] = "";
+    if (who && who->has_id)
+        snprintf(sub, sizeof(sub), "%lld", (long long)who->id);
+    struct sb_audit_entry entry = {
+        .actor_sub = sub[0] ? sub : NULL,
+        .actor_role = who ? who->role : NULL,
+        .actor_addr = req ? req->client_addr : NULL,
+        .request_id = req ? req->request_id : NULL,
+        .op = op,
+        .collection = collection,
+        .has_row_id = has_row,
+        .row_id = row_id,
+        .changes = changes,
+    };
+    struct sb_buf err;
+    sb_buf_init(&err);
+    int rc = sb_audit_append(db, &entry, &err);
+    sb_buf_free(&err);
+    return rc == 0 ? 0 : -1;
+}
+
 void sb_app_error(struct sb_http_response *resp, const struct sb_api_error *err)
 {
     sb_http_response_error(resp, err);
@@ -159,11 +187,8 @@ void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, v
         sb_api_error_clear(&err);
         return;
     }
-    if (!strncmp(name, "rpc/", 4)) {
-        error_response(resp, 404, "PGRST202",
-                       sb_arena_printf(req->arena, "Could not find the function public.%s in the schema cache", name + 4));
-        return;
-    }
+    if (!strncmp(name, "rpc/", 4))
+        return sb_actions_handle(app, name + 4, req, resp);
     if (!*name || strchr(name, '/')) {
         error_response(resp, 404, "PGRST125", "Invalid path specified in request URL");
         return;

@@ -15,6 +15,7 @@
 #include "auth/jwt.h"
 #include "auth/throttle.h"
 #include "http/server.h"
+#include "store/audit.h"
 #include "query/sql.h"
 #include "spec/model.h"
 #include "store/db.h"
@@ -38,6 +39,7 @@ struct sb_app {
     struct sb_throttle *throttle;   /* owned: sign-in failures */
     int64_t token_ttl;              /* access token lifetime, seconds */
     const char *audience;           /* required aud of tokens (SPECBASE_JWT_AUD), or NULL */
+    struct sb_audit_key audit_key;  /* keys the hashes of pii values in the audit trail */
     const struct sb_collection *users; /* the auth block's collection, or NULL */
 };
 
@@ -63,6 +65,11 @@ const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_req
 /* Handlers of /rest/v1/<collection> (records.c). */
 void sb_records_handle(struct sb_app *app, const struct sb_collection *coll,
                        struct sb_http_request *req, struct sb_http_response *resp);
+
+/* Append an audit entry for req's caller inside the current write unit
+ * (db is the writer's connection). Returns 0 or -1 (the unit must fail). */
+int sb_app_audit(struct sb_app *app, sqlite3 *db, struct sb_http_request *req, const struct sb_identity *who,
+                 enum sb_audit_op op, const char *collection, bool has_row, int64_t row_id, const char *changes);
 
 /* Answer with err (borrowed) in PostgREST's shape. */
 void sb_app_error(struct sb_http_response *resp, const struct sb_api_error *err);

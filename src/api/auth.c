@@ -50,7 +50,10 @@ static int write_schema(sqlite3 *db, void *arg)
     struct sb_buf *err = arg;
     int purged = 0;
     /* and forget sessions and rotated tokens older than 30 days */
-    return sb_session_schema(db, err) == 0 && sb_session_purge(db, 30LL * 24 * 3600, &purged, err) == 0 ? 0 : 1;
+    return sb_session_schema(db, err) == 0 && sb_session_purge(db, 30LL * 24 * 3600, &purged, err) == 0 &&
+                   sb_audit_schema(db, err) == 0
+               ? 0
+               : 1;
 }
 
 int sb_auth_init(struct sb_app *app, struct sb_buf *err)
@@ -96,6 +99,9 @@ int sb_auth_init(struct sb_app *app, struct sb_buf *err)
     const char *pem = getenv("SPECBASE_JWT_PUBLIC_KEY");
     if (pem && *pem && sb_jwt_keys_load_pem(&app->keys, pem, NULL, err) != 0)
         return -1;
+    bool key_created = false;
+    if (sb_audit_key_load(app->db_path, &app->audit_key, &key_created, err) != 0)
+        return -1;
     const char *aud = getenv("SPECBASE_JWT_AUD");
     app->audience = aud && *aud ? aud : NULL;
     struct sb_hashpool_options hopts;
@@ -132,6 +138,7 @@ void sb_auth_free(struct sb_app *app)
     if (app->throttle)
         sb_throttle_free(app->throttle);
     app->throttle = NULL;
+    sb_audit_key_wipe(&app->audit_key);
     if (app->keys_ready)
         sb_jwt_keys_free(&app->keys);
     app->keys_ready = false;
@@ -366,7 +373,7 @@ const struct sb_identity *sb_auth_identity(struct sb_app *app, struct sb_http_re
 
 /* ---- the jobs: hashing pool, then the writer, then the answer ---------------------- */
 
-enum auth_kind { AUTH_SIGNUP, AUTH_LOGIN, AUTH_REFRESH, AUTH_UPDATE, AUTH_LOGOUT };
+enum auth_kind { AUTH_SIGNUP, AUTH_LOGIN, AUTH_REFRESH, AUTH_UPDATE, AUTH_LOGOUT, AUTH_FAILED };
 
 struct auth_job {
     struct sb_app *app;
@@ -533,6 +540,32 @@ static int finish_user(sqlite3 *db, struct auth_job *job)
     return 0;
 }
 
+/* The audit entry of an account event; the email is pii (hashed). */
+static int audit_account(sqlite3 *db, struct auth_job *job, enum sb_audit_op op)
+{
+    struct sb_app *app = job->app;
+    /* a failed sign-in is made by someone anonymous, about an account */
+    bool actor = job->user_id > 0 && op != SB_AUDIT_OP_SIGNIN_FAILED;
+    struct sb_identity who = {.role = actor && job->user.role ? job->user.role : "anon", .has_id = actor,
+                              .id = job->user_id};
+    struct sb_buf changes;
+    sb_buf_init(&changes);
+    sb_buf_puts(&changes, "{}");
+    if (job->email && (op == SB_AUDIT_OP_SIGNUP || op == SB_AUDIT_OP_SIGNIN_FAILED || op == SB_AUDIT_OP_UPDATE)) {
+        struct sb_buf email;
+        sb_buf_init(&email);
+        sb_json_string(&email, job->email, strlen(job->email));
+        sb_audit_changes_add_name(&changes, "email", true, NULL, email.data, &app->audit_key);
+        sb_buf_free(&email);
+    }
+    if (job->password && op == SB_AUDIT_OP_UPDATE)
+        sb_audit_changes_add_name(&changes, "password", false, NULL, "\"(changed)\"", &app->audit_key);
+    int rc = sb_app_audit(app, db, job->req, &who, op, app->users->name, job->user_id > 0, job->user_id,
+                          changes.data);
+    sb_buf_free(&changes);
+    return rc;
+}
+
 static int store_rehash(sqlite3 *db, struct auth_job *job)
 {
     struct sb_sql sql;
@@ -565,13 +598,14 @@ static int auth_unit(sqlite3 *db, void *arg)
     switch (job->kind) {
     case AUTH_SIGNUP:
         rc = write_account(db, job, true) || sb_session_create(db, job->user_id, ua, ip, &job->session, &msg) ||
-             finish_user(db, job);
+             finish_user(db, job) || audit_account(db, job, SB_AUDIT_OP_SIGNUP);
         break;
     case AUTH_LOGIN:
         /* the hash was made with other cost parameters: store the new one */
         if (job->hash.rehash && job->hash.out[0])
             rc = store_rehash(db, job);
-        rc = rc || sb_session_create(db, job->user_id, ua, ip, &job->session, &msg) || finish_user(db, job);
+        rc = rc || sb_session_create(db, job->user_id, ua, ip, &job->session, &msg) || finish_user(db, job) ||
+             audit_account(db, job, SB_AUDIT_OP_SIGNIN);
         break;
     case AUTH_REFRESH: {
         int s = sb_session_refresh(db, job->refresh_token, strlen(job->refresh_token), ua, ip, &job->session, &msg);
@@ -589,7 +623,7 @@ static int auth_unit(sqlite3 *db, void *arg)
         break;
     }
     case AUTH_UPDATE:
-        rc = write_account(db, job, false) || finish_user(db, job);
+        rc = write_account(db, job, false) || finish_user(db, job) || audit_account(db, job, SB_AUDIT_OP_UPDATE);
         if (rc == 0 && job->password) /* a new password ends the other sessions */
             rc = sb_session_revoke_user(db, job->user_id, job->session_id, &msg) != 0;
         break;
@@ -598,6 +632,10 @@ static int auth_unit(sqlite3 *db, void *arg)
             rc = sb_session_revoke_user(db, job->user_id, job->keep_current ? job->session_id : NULL, &msg) != 0;
         else
             rc = sb_session_revoke(db, job->session_id, &msg) != 0;
+        rc = rc || audit_account(db, job, SB_AUDIT_OP_TOKEN_REVOKED);
+        break;
+    case AUTH_FAILED:
+        rc = audit_account(db, job, SB_AUDIT_OP_SIGNIN_FAILED);
         break;
     }
     if (rc != 0 && !job->gotrue_status && !sb_api_error_is_set(&job->err))
@@ -627,7 +665,9 @@ static void hash_done(struct sb_hash_job *hash)
         if (hash->rc != 0 || job->user_id == 0) {
             sb_throttle_fail(app->throttle, job->email, addr, now_seconds());
             job_fail(job, 400, "invalid_credentials", "Invalid login credentials");
-            return job_finish(job);
+            /* the failure is recorded (committed) before it is answered */
+            job->kind = AUTH_FAILED;
+            return submit_write(job);
         }
         sb_throttle_success(app->throttle, job->email, addr, now_seconds());
     } else if (hash->rc != 0) {

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "api/app.h"
+#include "api/dberror.h"
 #include "api/negotiate.h"
 #include "guard/validate.h"
 #include "guard/values.h"
@@ -33,71 +34,10 @@
 
 /* ---- database errors --------------------------------------------------------- */
 
-/* PostgREST's answer for a failed statement (SQLite's code and message). */
 static void db_error(sqlite3 *db, int rc, const struct sb_collection *coll, bool deleting,
                      struct sb_api_error *err)
 {
-    int ext = sqlite3_extended_errcode(db);
-    const char *msg = sqlite3_errmsg(db);
-    switch (ext) {
-    case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY: {
-        /* "UNIQUE constraint failed: product.name, product.x" */
-        const char *cols = strstr(msg, "failed: ");
-        sb_api_error_set(err, 409, "23505", "duplicate key value violates unique constraint");
-        if (cols) {
-            struct sb_buf keys;
-            sb_buf_init(&keys);
-            for (const char *p = cols + 8; *p;) {
-                const char *dot = strchr(p, '.');
-                const char *comma = strchr(p, ',');
-                if (!dot || (comma && comma < dot))
-                    break;
-                const char *end = comma ? comma : p + strlen(p);
-                sb_buf_printf(&keys, "%s%.*s", keys.len ? ", " : "", (int)(end - dot - 1), dot + 1);
-                p = comma ? comma + 2 : end;
-            }
-            sb_api_error_details(err, "Key (%s) already exists.", sb_buf_str(&keys));
-            sb_buf_free(&keys);
-        }
-        return;
-    }
-    case SQLITE_CONSTRAINT_FOREIGNKEY:
-        if (deleting) {
-            sb_api_error_set(err, 409, "23503",
-                             "update or delete on table \"%s\" violates foreign key constraint", coll->name);
-            sb_api_error_details(err, "Key is still referenced from another table.");
-        } else {
-            sb_api_error_set(err, 409, "23503",
-                             "insert or update on table \"%s\" violates foreign key constraint", coll->name);
-            sb_api_error_details(err, "A referenced row does not exist.");
-        }
-        return;
-    case SQLITE_CONSTRAINT_CHECK:
-        sb_api_error_set(err, 400, "23514", "new row for relation \"%s\" violates check constraint", coll->name);
-        sb_api_error_details(err, "%s", msg);
-        return;
-    case SQLITE_CONSTRAINT_NOTNULL:
-        sb_api_error_set(err, 400, "23502", "null value violates not-null constraint");
-        sb_api_error_details(err, "%s", msg);
-        return;
-    default:
-        break;
-    }
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-        sb_api_error_set(err, 503, "PGRST003", "The database is busy; try again");
-        return;
-    }
-    if (strstr(msg, "regular expression") || strstr(msg, "regexp")) {
-        sb_api_error_set(err, 400, "2201B", "invalid regular expression: %s", msg);
-        return;
-    }
-    if (strstr(msg, "fts5")) {
-        sb_api_error_set(err, 400, "42601", "syntax error in text search query");
-        return;
-    }
-    sb_api_error_set(err, 500, "XX000", "database error");
-    sb_api_error_details(err, "%s", msg);
+    sb_api_db_error(db, rc, coll ? coll->name : NULL, deleting, err);
 }
 
 /* ---- running statements ------------------------------------------------------ */
@@ -540,6 +480,7 @@ struct write_job {
     int64_t max_id_before;       /* upserts: ids above it were inserted */
     size_t n_inserted;
     struct rows rows;            /* RETURNING id, row json */
+    const struct sb_rows *written; /* the validated values (create, update), for the audit trail */
     bool rolled_back;            /* tx=rollback: answered as if committed */
     struct sb_http_deferred *deferred;
     struct sb_write_unit unit;
@@ -569,6 +510,60 @@ static int check_rows(sqlite3 *db, struct write_job *job)
         }
     }
     return 0;
+}
+
+/* A validated value as JSON text for the audit trail. */
+static void value_json(const struct sb_field *f, const struct sb_value *v, struct sb_buf *out)
+{
+    switch (v->kind) {
+    case SB_VAL_NULL: sb_buf_puts(out, "null"); break;
+    case SB_VAL_INT:
+        if (f->type.kind == SB_TYPE_BOOL && !f->type.is_array)
+            sb_buf_puts(out, v->i ? "true" : "false");
+        else
+            sb_buf_printf(out, "%lld", (long long)v->i);
+        break;
+    case SB_VAL_FLOAT: sb_json_double(out, v->f); break;
+    case SB_VAL_TEXT:
+        if (f->type.kind == SB_TYPE_JSON || f->type.is_array || f->type.kind == SB_TYPE_DECIMAL)
+            sb_buf_append(out, v->text, v->len);
+        else
+            sb_json_string(out, v->text, v->len);
+        break;
+    }
+}
+
+/* One entry per written row: who, what, which row, and the values written
+ * (pii hashed, passwords never). */
+static int audit_rows(sqlite3 *db, struct write_job *job)
+{
+    struct request *r = &job->r;
+    const struct sb_rows *w = job->written;
+    struct sb_buf changes, value;
+    sb_buf_init(&changes);
+    sb_buf_init(&value);
+    int rc = 0;
+    for (size_t i = 0; i < job->rows.n_ids && rc == 0; i++) {
+        bool inserted = job->kind == WRITE_INSERT && (!job->upsert || job->rows.ids[i] > job->max_id_before);
+        enum sb_audit_op op = job->kind == WRITE_DELETE ? SB_AUDIT_OP_DELETE
+                            : inserted                  ? SB_AUDIT_OP_CREATE
+                                                        : SB_AUDIT_OP_UPDATE;
+        sb_buf_reset(&changes);
+        sb_buf_puts(&changes, "{}");
+        size_t row = job->kind == WRITE_INSERT ? i : 0;
+        for (size_t c = 0; w && row < w->n_rows && c < w->n_fields; c++) {
+            const struct sb_value *v = sb_rows_value(w, row, c);
+            if ((v->flags & (SB_VALUE_SECRET | SB_VALUE_DEFAULT)) || w->fields[c]->type.kind == SB_TYPE_PASSWORD)
+                continue;
+            sb_buf_reset(&value);
+            value_json(w->fields[c], v, &value);
+            sb_audit_changes_add(&changes, w->fields[c], NULL, value.data, &r->app->audit_key);
+        }
+        rc = sb_app_audit(r->app, db, r->req, r->ctx.who, op, r->coll->name, true, job->rows.ids[i], changes.data);
+    }
+    sb_buf_free(&changes);
+    sb_buf_free(&value);
+    return rc;
 }
 
 static int write_unit(sqlite3 *db, void *arg)
@@ -621,6 +616,11 @@ static int write_unit(sqlite3 *db, void *arg)
     if (r->prefer.tx == SB_TX_ROLLBACK) {
         job->rolled_back = true;
         return UNIT_ROLLBACK;
+    }
+    /* the audit trail, in the same transaction as the change */
+    if (audit_rows(db, job) != 0) {
+        sb_api_error_set(&r->err, 500, "XX000", "the audit trail could not be written");
+        return UNIT_FAILED;
     }
     return 0;
 }
@@ -1100,6 +1100,9 @@ static void insert_rows(struct request *r, struct sb_rows *rows, bool upsert, bo
     if (upsert && conflict_target(r, cols, &n_cols) != 0)
         return finish_error(r, resp);
     struct write_job *job = new_job(r, WRITE_INSERT);
+    struct sb_rows *kept = sb_arena_alloc(req->arena, sizeof(*kept));
+    *kept = *rows;
+    job->written = kept;
     job->upsert = upsert;
     job->merge = merge;
     job->put = put;
@@ -1239,6 +1242,9 @@ static void handle_update(struct request *r, struct sb_http_response *resp)
     if (refuse_passwords(r, &rows) != 0)
         return finish_error(r, resp);
     struct write_job *job = new_job(r, WRITE_UPDATE);
+    struct sb_rows *kept = sb_arena_alloc(req->arena, sizeof(*kept));
+    *kept = rows;
+    job->written = kept;
     job->statements = sb_arena_alloc(req->arena, sizeof(*job->statements));
     job->n_statements = 1;
     struct sb_sql *sql = &job->statements[0];

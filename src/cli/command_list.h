@@ -15,4 +15,5 @@ SB_COMMAND(serve,   sb_cmd_serve,   "serve a spec's REST API (PostgREST conventi
 SB_COMMAND(keys,    sb_cmd_keys,    "print the anon and service keys (JWTs) of a served spec")
 SB_COMMAND(openapi, sb_cmd_openapi, "print the OpenAPI 3.1 document of a spec's REST API")
 SB_COMMAND(gen,     sb_cmd_gen,     "print client code for a spec's API (gen ts: TypeScript types)")
+SB_COMMAND(audit,   sb_cmd_audit,   "verify, show or export the audit trail of a database")
 /* clang-format on */
