@@ -485,6 +485,12 @@ static void check_step(struct checker *c, struct sb_action *action, size_t index
             sb_diag_error(c->diags, a->offset, strlen(a->name), "system field '%s' is set by the server", a->name);
             continue;
         }
+        if (f->type.kind == SB_TYPE_PASSWORD) {
+            sb_diag_error(c->diags, a->offset, strlen(a->name),
+                          "password field '%s' is set through the accounts API (/auth/v1), not by an action",
+                          a->name);
+            continue;
+        }
         sb_check_assignable(c, &f->type, f->flags & SB_FIELD_REQUIRED, a->value,
                             sb_arena_printf(c->arena, "field '%s'", f->name));
     }
