@@ -1,19 +1,25 @@
 /* The application context and the router of /rest/v1 and /_/ (see app.h).
  * Routes: /rest/v1/ (OpenAPI), /rest/v1/<collection> (records.c),
- * /rest/v1/rpc/<action> (actions.c), /auth/v1/ (auth.c), /_/health and
- * /_/ready. Everything else is
- * PostgREST's 404 PGRST125. */
+ * /rest/v1/rpc/<action> (actions.c), /auth/v1/ (auth.c), /_/health,
+ * /_/ready, /_/metrics and /_/threats. Everything else is PostgREST's 404
+ * PGRST125. Every request but the health checks passes the guard first
+ * (guard/threat.h): bans, rate limits, the probe scanner. */
 #include "api/app.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
 
 #include "api/actions.h"
 #include "api/auth.h"
 #include "api/openapi.h"
 #include "store/stmt.h"
+#include "util/json_out.h"
 #include "util/die.h"
 
 static void close_reader(void *value)
@@ -21,6 +27,95 @@ static void close_reader(void *value)
     sqlite3 *db = value;
     sb_stmt_forget(db); /* runs on the thread that used db */
     sb_db_close(db);
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* "N" (N per second, burst 2N) or "N/B" (burst B), N in 0.001..1e6, B in
+ * 1..1e7. Returns 0, or -1 with a message in err. */
+static int parse_rate(const char *name, const char *text, struct sb_ratelimit_rate *out,
+                      struct sb_buf *err)
+{
+    char *end = NULL;
+    double rate = strtod(text, &end);
+    double burst = rate * 2;
+    if (end != text && *end == '/') {
+        const char *b = end + 1;
+        burst = strtod(b, &end);
+        if (end == b)
+            end = (char *)text;
+    }
+    if (end == text || *end || !(rate >= 0.001 && rate <= 1e6) || !(burst >= 1 && burst <= 1e7)) {
+        sb_buf_printf(err,
+                      "%s must be a rate per second, optionally with a burst (\"50\" or "
+                      "\"50/100\"); got \"%s\"",
+                      name, text);
+        return -1;
+    }
+    out->per_second = rate;
+    out->burst = burst < 1 ? 1 : burst;
+    return 0;
+}
+
+/* The guard's configuration from the environment (docs/security.md). */
+static int guard_config(struct sb_guard_config *cfg, struct sb_buf *err)
+{
+    sb_guard_config_default(cfg);
+    const char *on = getenv("SPECBASE_GUARD");
+    if (on && *on) {
+        if (!strcmp(on, "off"))
+            cfg->enabled = false;
+        else if (strcmp(on, "on") != 0) {
+            sb_buf_printf(err, "SPECBASE_GUARD must be \"on\" or \"off\"; got \"%s\"", on);
+            return -1;
+        }
+    }
+    static const struct {
+        const char *name;
+        size_t offset;
+    } rates[] = {
+        {"SPECBASE_RATE_LIMIT", offsetof(struct sb_guard_config, per_address)},
+        {"SPECBASE_USER_RATE_LIMIT", offsetof(struct sb_guard_config, per_principal)},
+        {"SPECBASE_AUTH_RATE_LIMIT", offsetof(struct sb_guard_config, auth_per_address)},
+    };
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        const char *text = getenv(rates[i].name);
+        if (text && *text &&
+            parse_rate(rates[i].name, text, (struct sb_ratelimit_rate *)((char *)cfg + rates[i].offset),
+                       err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void count_batch(void *ctx, size_t units)
+{
+    sb_metrics_batch(ctx, (int64_t)units);
+}
+
+static void observe(void *ctx, const char *addr, const char *raw_path, int status, uint64_t us)
+{
+    struct sb_app *app = ctx;
+    if (addr)
+        sb_guard_after(app->guard, addr, status, mono_us());
+    sb_metrics_request(app->metrics, raw_path ? sb_metrics_route_family(raw_path) : SB_ROUTE_OTHER,
+                       status, (int64_t)us);
+}
+
+void sb_app_observe(struct sb_app *app, struct sb_http_config *cfg)
+{
+    cfg->observe = observe;
+    cfg->observe_ctx = app;
+}
+
+void sb_app_serving(struct sb_app *app, struct sb_http_server *server)
+{
+    atomic_store(&app->server, server);
 }
 
 int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db_path,
@@ -41,6 +136,23 @@ int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db
         return -1;
     }
     app->reader_key_made = true;
+    struct sb_guard_config gcfg;
+    if (guard_config(&gcfg, err) != 0)
+        return -1;
+    app->guard = sb_guard_new(&gcfg);
+    app->metrics = sb_metrics_new();
+    const char *token = getenv("SPECBASE_METRICS_TOKEN");
+    if (token && *token) {
+        if (strlen(token) < 16) {
+            sb_buf_puts(err, "SPECBASE_METRICS_TOKEN must be at least 16 characters");
+            return -1;
+        }
+        size_t n = strlen(token) + 1;
+        app->metrics_token = sb_xmalloc(n);
+        memcpy(app->metrics_token, token, n);
+    }
+    if (writer)
+        sb_writer_on_batch(writer, count_batch, app->metrics);
     /* the model never changes while serving: describe it once */
     struct sb_buf doc;
     sb_buf_init(&doc);
@@ -59,6 +171,12 @@ void sb_app_free(struct sb_app *app)
     sb_auth_free(app);
     free(app->openapi);
     app->openapi = NULL;
+    sb_guard_free(app->guard);
+    app->guard = NULL;
+    sb_metrics_free(app->metrics);
+    app->metrics = NULL;
+    free(app->metrics_token);
+    app->metrics_token = NULL;
     /* the calling thread's reader, if it made one (worker threads close
      * theirs when they exit) */
     if (app->reader_key_made) {
@@ -86,7 +204,27 @@ sqlite3 *sb_app_reader(struct sb_app *app, struct sb_buf *err)
 const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_request *req,
                                           struct sb_api_error *err)
 {
-    return sb_auth_identity(app, req, err);
+    const struct sb_identity *who = sb_auth_identity(app, req, err);
+    if (!who) {
+        /* a bad signature or header, not an expired token: someone is
+         * trying tokens they did not get from us */
+        if (!strcmp(err->code, "PGRST301"))
+            sb_guard_report(app->guard, SB_THREAT_JWT_TAMPERING, req->client_addr,
+                            err->message, mono_us());
+        return NULL;
+    }
+    if (who->has_id) {
+        char sub[24];
+        snprintf(sub, sizeof(sub), "%lld", (long long)who->id);
+        int wait = 0;
+        if (sb_guard_principal(app->guard, req->client_addr, sub, mono_us(), &wait) !=
+            SB_GUARD_GO) {
+            sb_api_error_set(err, 429, "SB013",
+                             "Too many requests for this account; retry in %d seconds", wait);
+            return NULL;
+        }
+    }
+    return who;
 }
 
 int sb_app_audit(struct sb_app *app, sqlite3 *db, struct sb_http_request *req, const struct sb_identity *who,
@@ -149,6 +287,111 @@ static void health(struct sb_app *app, struct sb_http_request *req, struct sb_ht
     sb_buf_puts(&resp->body, "{\"status\":\"ready\"}");
 }
 
+/* The guard's refusal: 403 for a banned address, 429 over a rate; in
+ * GoTrue's shape under /auth/v1/, PostgREST's elsewhere. */
+static void refuse(struct sb_http_response *resp, enum sb_guard_verdict verdict, bool auth, int wait)
+{
+    char text[24];
+    snprintf(text, sizeof(text), "%d", wait > 0 ? wait : 1);
+    sb_http_response_header(resp, "Retry-After", text);
+    bool banned = verdict == SB_GUARD_BANNED;
+    const char *msg = banned ? "This address is blocked for a while after suspicious activity"
+                             : "Too many requests; slow down";
+    if (auth) {
+        resp->status = banned ? 403 : 429;
+        resp->content_type = SB_HTTP_JSON;
+        sb_buf_reset(&resp->body);
+        sb_buf_printf(&resp->body, "{\"code\":%d,\"error_code\":\"%s\",\"msg\":\"%s\"}",
+                      resp->status, banned ? "request_blocked" : "over_request_rate_limit", msg);
+        return;
+    }
+    error_response(resp, banned ? 403 : 429, banned ? "SB012" : "SB013", msg);
+}
+
+/* The metrics and the threat view are for the operator: the service key,
+ * or SPECBASE_METRICS_TOKEN as a bearer token. */
+static bool operator_request(struct sb_app *app, struct sb_http_request *req)
+{
+    const char *auth = sb_http_header(req, "Authorization");
+    if (app->metrics_token && auth && !strncasecmp(auth, "Bearer ", 7)) {
+        const char *given = auth + 7;
+        size_t n = strlen(app->metrics_token);
+        if (strlen(given) == n && sodium_memcmp(given, app->metrics_token, n) == 0)
+            return true;
+    }
+    struct sb_api_error err = {0};
+    const struct sb_identity *who = sb_auth_identity(app, req, &err);
+    sb_api_error_clear(&err);
+    return who && who->bypass_rules;
+}
+
+static void operator_view(struct sb_app *app, struct sb_http_request *req, struct sb_http_response *resp,
+                          bool metrics)
+{
+    if (req->method_id != SB_HTTP_GET && req->method_id != SB_HTTP_HEAD) {
+        sb_http_response_header(resp, "Allow", "GET, HEAD");
+        error_response(resp, 405, "PGRST117", "Unsupported HTTP method");
+        return;
+    }
+    if (!operator_request(app, req)) {
+        sb_http_response_header(resp, "WWW-Authenticate", "Bearer");
+        error_response(resp, 401, "PGRST302", "This endpoint needs the service key or the metrics token");
+        return;
+    }
+    sb_http_response_header(resp, "Cache-Control", "no-store");
+    int64_t now = mono_us();
+    struct sb_guard_stats gstats;
+    sb_guard_stats(app->guard, now, &gstats);
+    if (metrics) {
+        struct sb_writer_stats wstats;
+        struct sb_http_stats hstats;
+        struct sb_metrics_sources sources = {.guard = &gstats};
+        if (app->writer) {
+            sb_writer_stats(app->writer, &wstats);
+            sb_metrics_queue_depth(app->metrics, (int64_t)wstats.queued);
+            sources.writer = &wstats;
+        }
+        struct sb_http_server *server = atomic_load(&app->server);
+        if (server) {
+            sb_http_stats(server, &hstats);
+            sources.http = &hstats;
+        }
+        resp->content_type = SB_METRICS_CONTENT_TYPE;
+        sb_metrics_render(&resp->body, app->metrics, &sources);
+        return;
+    }
+    /* /_/threats: the recent events and the active bans, as JSON */
+    enum { MAX_SHOWN = 1024 };
+    struct sb_threat_event *events = sb_arena_alloc(req->arena, MAX_SHOWN * sizeof(*events));
+    struct sb_threat_ban *bans = sb_arena_alloc(req->arena, MAX_SHOWN * sizeof(*bans));
+    size_t n_events = sb_guard_events(app->guard, events, MAX_SHOWN);
+    size_t n_bans = sb_guard_bans(app->guard, now, bans, MAX_SHOWN);
+    if (n_bans > MAX_SHOWN)
+        n_bans = MAX_SHOWN;
+    resp->content_type = SB_HTTP_JSON;
+    struct sb_buf *out = &resp->body;
+    sb_buf_puts(out, "{\"events\":[");
+    for (size_t i = n_events; i-- > 0;) { /* newest first */
+        if (i + 1 != n_events)
+            sb_buf_putc(out, ',');
+        sb_threat_event_json(&events[i], out);
+    }
+    sb_buf_puts(out, "],\"bans\":[");
+    for (size_t i = 0; i < n_bans; i++) {
+        sb_buf_printf(out, "%s{\"address\":", i ? "," : "");
+        sb_json_string(out, bans[i].addr, strlen(bans[i].addr));
+        sb_buf_printf(out, ",\"kind\":\"%s\",\"remaining_seconds\":%lld}",
+                      sb_threat_kind_name(bans[i].kind), (long long)bans[i].remaining_s);
+    }
+    sb_buf_puts(out, "],\"counts\":{");
+    for (int k = 0; k < SB_THREAT_N_KINDS; k++)
+        sb_buf_printf(out, "%s\"%s\":%llu", k ? "," : "", sb_threat_kind_name(k),
+                      (unsigned long long)gstats.events[k]);
+    sb_buf_printf(out, "},\"refused\":{\"banned\":%llu,\"limited\":%llu}}",
+                  (unsigned long long)gstats.banned_refusals,
+                  (unsigned long long)gstats.limited_refusals);
+}
+
 void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, void *ctx)
 {
     struct sb_app *app = ctx;
@@ -157,6 +400,25 @@ void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, v
         return health(app, req, resp, false);
     if (!strcmp(path, "/_/ready"))
         return health(app, req, resp, true);
+    /* the guard, before any parsing or database work */
+    int64_t now = mono_us();
+    bool auth = sb_metrics_route_family(path) == SB_ROUTE_AUTH;
+    int wait = 0;
+    enum sb_guard_verdict verdict = sb_guard_before(app->guard, req->client_addr, NULL, auth, now, &wait);
+    if (verdict == SB_GUARD_GO && req->query_len)
+        verdict = sb_guard_inspect(app->guard, req->client_addr, req->query, req->query_len, true, now);
+    /* bodies under /auth/v1/ hold passwords: not scanned */
+    if (verdict == SB_GUARD_GO && req->body_len && !auth)
+        verdict = sb_guard_inspect(app->guard, req->client_addr, req->body, req->body_len, false, now);
+    if (verdict != SB_GUARD_GO)
+        return refuse(resp, verdict, auth, wait);
+    /* answers that depend on a credential must not be kept by shared caches */
+    if (sb_http_header(req, "Authorization") || sb_http_header(req, "apikey"))
+        sb_http_response_header(resp, "Cache-Control", "no-store");
+    if (!strcmp(path, "/_/metrics"))
+        return operator_view(app, req, resp, true);
+    if (!strcmp(path, "/_/threats"))
+        return operator_view(app, req, resp, false);
     static const char auth_prefix[] = "/auth/v1/";
     if (!strncmp(path, auth_prefix, sizeof(auth_prefix) - 1))
         return sb_auth_handle(app, path + sizeof(auth_prefix) - 1, req, resp);

@@ -6,14 +6,17 @@
 #define SB_API_APP_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include <sqlite3.h>
 
+#include "api/metrics.h"
 #include "auth/hashpool.h"
 #include "auth/jwt.h"
 #include "auth/throttle.h"
+#include "guard/threat.h"
 #include "http/server.h"
 #include "store/audit.h"
 #include "query/sql.h"
@@ -41,13 +44,25 @@ struct sb_app {
     const char *audience;           /* required aud of tokens (SPECBASE_JWT_AUD), or NULL */
     struct sb_audit_key audit_key;  /* keys the hashes of pii values in the audit trail */
     const struct sb_collection *users; /* the auth block's collection, or NULL */
+    /* the guard and the metrics (api/app.c) */
+    struct sb_guard *guard;         /* owned: rate limits, threat events, bans */
+    struct sb_metrics *metrics;     /* owned: counters for /_/metrics */
+    char *metrics_token;            /* owned: SPECBASE_METRICS_TOKEN, or NULL */
+    _Atomic(struct sb_http_server *) server; /* for its counters; set by sb_app_serving */
 };
 
 /* Prepare app for serving model from db_path (the writer is opened by the
  * caller). Returns 0, or -1 with a message in err. */
 int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db_path,
                 const struct sb_db_options *opts, struct sb_writer *writer, struct sb_buf *err);
-/* Release what sb_app_init made (after the HTTP server stopped). */
+/* The server that runs app's handler, for the metrics (set after
+ * sb_http_start, cleared before sb_http_stop). */
+void sb_app_serving(struct sb_app *app, struct sb_http_server *server);
+/* Set cfg's observer to app's (guard bursts and request metrics). */
+void sb_app_observe(struct sb_app *app, struct sb_http_config *cfg);
+
+/* Release what sb_app_init made (after the HTTP server stopped and the
+ * writer closed: the writer counts its batches in app's metrics). */
 void sb_app_free(struct sb_app *app);
 
 /* The HTTP handler: ctx is the struct sb_app. */

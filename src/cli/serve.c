@@ -287,24 +287,30 @@ int sb_cmd_serve(int argc, char **argv)
     }
     app_ready = true;
     app.max_rows = max_rows;
+    sb_app_observe(&app, &http);
     if (sb_http_start(&http, sb_app_handle, &app, &server, &err) != 0) {
         fprintf(stderr, "specbase: %s\n", sb_buf_str(&err));
         goto done;
     }
+    sb_app_serving(&app, server);
     printf("specbase: serving %s on http://%s:%d (db %s, durability %s)\n", o.file, http.host,
            sb_http_port(server), o.db, sb_durability_name(wopts.db.durability));
     fflush(stdout);
     int sig = 0;
     sigwait(&stop_signals, &sig);
     fprintf(stderr, "specbase: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    sb_app_serving(&app, NULL);
     unsigned cut = sb_http_stop(server);
     server = NULL;
     if (cut)
         fprintf(stderr, "specbase: %u requests were still running at the shutdown timeout\n", cut);
     rc = SB_EXIT_OK;
 done:
-    if (server)
+    if (server) {
+        if (app_ready)
+            sb_app_serving(&app, NULL);
         sb_http_stop(server);
+    }
     if (writer)
         sb_writer_close(writer);
     if (app_ready)

@@ -65,12 +65,17 @@ void http_log_line(struct sb_http_server *srv, int64_t wall_ms, const char *id, 
 
 void http_log_exchange(struct sb_http_server *srv, struct sb_http_exchange *ex)
 {
-    if (!srv->cfg.access_log)
+    if (!srv->cfg.access_log && !srv->cfg.observe)
         return;
     uint64_t now = http_now_us();
-    http_log_line(srv, ex->start_wall_ms, ex->req.request_id, ex->req.client_addr, ex->req.method,
-                  ex->req.raw_path, ex->status_sent, ex->bytes_out,
-                  now > ex->start_us ? now - ex->start_us : 0);
+    uint64_t duration_us = now > ex->start_us ? now - ex->start_us : 0;
+    if (srv->cfg.access_log)
+        http_log_line(srv, ex->start_wall_ms, ex->req.request_id, ex->req.client_addr,
+                      ex->req.method, ex->req.raw_path, ex->status_sent, ex->bytes_out,
+                      duration_us);
+    if (srv->cfg.observe)
+        srv->cfg.observe(srv->cfg.observe_ctx, ex->req.client_addr, ex->req.raw_path,
+                         ex->status_sent, duration_us);
 }
 
 void http_log_message(struct sb_http_server *srv, const char *level, const char *msg)

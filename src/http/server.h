@@ -56,6 +56,15 @@ struct sb_http_config {
                                         comma-separated list of origins to reflect */
     bool access_log;                 /* one JSON line per request to log */
     FILE *log;                       /* borrowed; access log and server messages; NULL: stderr */
+    /* Called once for every answered request (deferred ones and those the
+     * layer itself refused included), right after the access log line, on
+     * the thread that finished it: the client address and the path as sent
+     * (either may be NULL for a request refused before they were known),
+     * the status sent and the microseconds since the request arrived. Must
+     * be thread-safe and quick. NULL: none. */
+    void (*observe)(void *ctx, const char *client_addr, const char *raw_path, int status,
+                    uint64_t duration_us);
+    void *observe_ctx;
 };
 
 /* The defaults above (host 127.0.0.1, port 3000, access log on, log NULL). */

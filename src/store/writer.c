@@ -43,6 +43,8 @@ struct sb_writer {
     struct sb_writer_stats stats;      /* under mutex */
     void (*before_close)(sqlite3 *db, void *arg);
     void *before_close_arg;
+    void (*on_batch)(void *ctx, size_t units);
+    void *on_batch_ctx;
 };
 
 void sb_writer_options_default(struct sb_writer_options *opts)
@@ -181,6 +183,7 @@ static void *writer_main(void *arg)
             n++;
         }
         w->head = last->next;
+        w->stats.queued -= n;
         if (!w->head)
             w->tail = NULL;
         last->next = NULL;
@@ -198,6 +201,8 @@ static void *writer_main(void *arg)
         if (n > w->stats.max_batch_seen)
             w->stats.max_batch_seen = n;
         pthread_mutex_unlock(&w->mutex);
+        if (w->on_batch)
+            w->on_batch(w->on_batch_ctx, n);
 
         /* Completions last: done may free the unit, so read next first. */
         for (struct sb_write_unit *u = batch, *next; u; u = next) {
@@ -277,6 +282,7 @@ int sb_writer_submit(struct sb_writer *w, struct sb_write_unit *unit)
     else
         w->head = unit;
     w->tail = unit;
+    w->stats.queued++;
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->mutex);
     return 0;
@@ -323,6 +329,14 @@ void sb_writer_stats(struct sb_writer *w, struct sb_writer_stats *out)
 {
     pthread_mutex_lock(&w->mutex);
     *out = w->stats;
+    pthread_mutex_unlock(&w->mutex);
+}
+
+void sb_writer_on_batch(struct sb_writer *w, void (*fn)(void *ctx, size_t units), void *ctx)
+{
+    pthread_mutex_lock(&w->mutex);
+    w->on_batch = fn;
+    w->on_batch_ctx = ctx;
     pthread_mutex_unlock(&w->mutex);
 }
 

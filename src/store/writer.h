@@ -99,8 +99,14 @@ struct sb_writer_stats {
     unsigned long long batches;  /* transactions run, one per batch */
     unsigned long long failures; /* units that did not commit */
     size_t max_batch_seen;
+    size_t queued; /* units waiting right now */
 };
 void sb_writer_stats(struct sb_writer *writer, struct sb_writer_stats *out);
+
+/* Called on the writer thread after each transaction with its number of
+ * units (e.g. for a histogram); quick, must not submit. Set it before any
+ * unit is submitted; NULL removes it. */
+void sb_writer_on_batch(struct sb_writer *writer, void (*fn)(void *ctx, size_t units), void *ctx);
 
 /* Stop accepting units, run and commit everything already queued, join the
  * thread and close the connection. NULL is ignored. */
