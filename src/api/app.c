@@ -93,6 +93,59 @@ static int guard_config(struct sb_guard_config *cfg, struct sb_buf *err)
     return 0;
 }
 
+/* Threat events go to the audit trail too, so that `specbase threats`
+ * lists them after the fact: one unit per event, not waited for. The ring
+ * takes a kind from an address at most once per repeat interval, which
+ * bounds the writes an attacker can cause. */
+struct threat_unit {
+    struct sb_write_unit unit;
+    char addr[SB_THREAT_ADDR_MAX];
+    char *json;
+};
+
+static int threat_write(sqlite3 *db, void *arg)
+{
+    struct threat_unit *t = arg;
+    struct sb_audit_entry entry = {
+        .actor_addr = t->addr[0] ? t->addr : NULL,
+        .op = SB_AUDIT_OP_THREAT,
+        .changes = t->json,
+    };
+    struct sb_buf err;
+    sb_buf_init(&err);
+    int rc = sb_audit_append(db, &entry, &err);
+    sb_buf_free(&err);
+    return rc == 0 ? 0 : -1;
+}
+
+static void threat_done(struct sb_write_unit *unit)
+{
+    struct threat_unit *t = unit->arg;
+    free(t->json);
+    free(t);
+}
+
+static void threat_sink(const struct sb_threat_event *event, void *ctx)
+{
+    struct sb_app *app = ctx;
+    struct threat_unit *t = sb_xcalloc(1, sizeof(*t));
+    memcpy(t->addr, event->addr, sizeof(t->addr));
+    t->addr[sizeof(t->addr) - 1] = 0;
+    struct sb_buf json;
+    sb_buf_init(&json);
+    sb_threat_event_json(event, &json);
+    if (event->action == SB_THREAT_BAN && json.len && json.data[json.len - 1] == '}') {
+        json.len--; /* how long the ban lasts, for the list of bans */
+        sb_buf_printf(&json, ",\"ban_seconds\":%lld}", (long long)app->ban_s);
+    }
+    t->json = sb_buf_take(&json);
+    t->unit.fn = threat_write;
+    t->unit.arg = t;
+    t->unit.done = threat_done;
+    if (sb_writer_submit(app->writer, &t->unit) != 0)
+        threat_done(&t->unit); /* closing: the event stays in the ring only */
+}
+
 static void count_batch(void *ctx, size_t units)
 {
     sb_metrics_batch(ctx, (int64_t)units);
@@ -140,6 +193,7 @@ int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db
     if (guard_config(&gcfg, err) != 0)
         return -1;
     app->guard = sb_guard_new(&gcfg);
+    app->ban_s = gcfg.ban_s;
     app->metrics = sb_metrics_new();
     const char *token = getenv("SPECBASE_METRICS_TOKEN");
     if (token && *token) {
@@ -151,8 +205,10 @@ int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db
         app->metrics_token = sb_xmalloc(n);
         memcpy(app->metrics_token, token, n);
     }
-    if (writer)
+    if (writer) {
         sb_writer_on_batch(writer, count_batch, app->metrics);
+        sb_guard_set_sink(app->guard, threat_sink, app);
+    }
     /* the model never changes while serving: describe it once */
     struct sb_buf doc;
     sb_buf_init(&doc);

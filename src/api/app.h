@@ -48,6 +48,7 @@ struct sb_app {
     struct sb_guard *guard;         /* owned: rate limits, threat events, bans */
     struct sb_metrics *metrics;     /* owned: counters for /_/metrics */
     char *metrics_token;            /* owned: SPECBASE_METRICS_TOKEN, or NULL */
+    int64_t ban_s;                  /* how long the guard's bans last */
     _Atomic(struct sb_http_server *) server; /* for its counters; set by sb_app_serving */
 };
 

@@ -2,7 +2,9 @@
  * (store/audit.h). verify walks the hash chain and names the first entry
  * that was modified, deleted, inserted or reordered, and with --head checks
  * the chain against a head exported earlier; head prints "SEQ HASH" for an
- * outside copy; log lists entries as a table or as JSON lines. The database
+ * outside copy; log lists entries as a table or as JSON lines. `specbase
+ * threats --db PATH` lists the guard's events (op "threat") and the bans
+ * among them that have not run out. The database
  * is opened read-only (SB_DB_INSPECT): nothing is written. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@ static const struct sb_cli_usage usage = {
 
 struct options {
     const char *sub, *db_path, *since, *actor, *collection, *head;
+    const char *op; /* only entries of this op (threats) */
     bool json;
 };
 
@@ -254,6 +257,8 @@ static int run_log(sqlite3 *db, const struct options *opts)
         sb_buf_puts(&sql, " AND \"actor_sub\" = ?2");
     if (opts->collection)
         sb_buf_puts(&sql, " AND \"collection\" = ?3");
+    if (opts->op)
+        sb_buf_puts(&sql, " AND \"op\" = ?4");
     sb_buf_puts(&sql, " ORDER BY \"seq\"");
     sqlite3_stmt *stmt = NULL;
     int rc = SB_EXIT_INPUT;
@@ -267,6 +272,8 @@ static int run_log(sqlite3 *db, const struct options *opts)
         sqlite3_bind_text(stmt, 2, opts->actor, -1, SQLITE_STATIC);
     if (opts->collection)
         sqlite3_bind_text(stmt, 3, opts->collection, -1, SQLITE_STATIC);
+    if (opts->op)
+        sqlite3_bind_text(stmt, 4, opts->op, -1, SQLITE_STATIC);
     if (!opts->json)
         sb_buf_printf(&out, "%-6s %-27s %-13s %-16s %-8s %-24s %s\n", "seq", "at", "op",
                       "collection", "row_id", "actor", "changes");
@@ -295,6 +302,95 @@ done:
     return rc;
 }
 
+static const struct sb_cli_usage threats_usage = {
+    "threats",
+    "threats --db PATH [--since TIME] [--json]",
+    "List the threat events the guard recorded in the audit trail (injection\n"
+    "probes, bursts of 401/403/404, forged tokens, oversized requests, rate\n"
+    "limits), then the bans that were imposed less than their duration ago.\n"
+    "A ban lives in the server's memory: a restart lifts it early.\n"
+    "--since TIME   events at or after TIME (ISO 8601, e.g. 2026-11-25T14:00)\n"
+    "--json         one JSON object per line: events as `audit log --json`\n"
+    "               prints them, then {\"ban\":{\"address\",\"kind\",\"remaining_seconds\"}}",
+};
+
+/* The bans among the recorded events that have not run out yet. */
+static int list_bans(sqlite3 *db, bool json)
+{
+    static const char sql[] =
+        "SELECT \"actor_addr\", json_extract(\"changes\", '$.kind'), "
+        "  CAST(strftime('%s', \"at\") AS INTEGER) + json_extract(\"changes\", '$.ban_seconds') "
+        "  - CAST(strftime('%s', 'now') AS INTEGER) AS remaining "
+        "FROM \"_sb_audit\" WHERE \"op\" = 'threat' AND json_valid(\"changes\") "
+        "AND json_extract(\"changes\", '$.action') = 'ban' AND remaining > 0 ORDER BY \"seq\"";
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        fprintf(stderr, "specbase threats: reading the audit trail: %s\n", sqlite3_errmsg(db));
+        return SB_EXIT_INPUT;
+    }
+    struct sb_buf out;
+    sb_buf_init(&out);
+    if (!json)
+        sb_buf_puts(&out, "\nactive bans\n");
+    int n = 0, step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *addr = (const char *)sqlite3_column_text(stmt, 0);
+        const char *kind = (const char *)sqlite3_column_text(stmt, 1);
+        long long remaining = sqlite3_column_int64(stmt, 2);
+        n++;
+        if (json) {
+            sb_buf_puts(&out, "{\"ban\":{\"address\":");
+            sb_json_string(&out, addr ? addr : "", addr ? strlen(addr) : 0);
+            sb_buf_puts(&out, ",\"kind\":");
+            sb_json_string(&out, kind ? kind : "", kind ? strlen(kind) : 0);
+            sb_buf_printf(&out, ",\"remaining_seconds\":%lld}}\n", remaining);
+        } else {
+            sb_buf_printf(&out, "  %-40s %-16s %llds left\n", addr ? addr : "-", kind ? kind : "-",
+                          remaining);
+        }
+    }
+    if (!json && !n)
+        sb_buf_puts(&out, "  none\n");
+    int rc = SB_EXIT_INPUT;
+    if (step != SQLITE_DONE)
+        fprintf(stderr, "specbase threats: reading the audit trail: %s\n", sqlite3_errmsg(db));
+    else if (sb_cli_write_stdout(sb_buf_str(&out), out.len) == 0)
+        rc = SB_EXIT_OK;
+    sqlite3_finalize(stmt);
+    sb_buf_free(&out);
+    return rc;
+}
+
+static int run(const char *cmd, const struct options *opts);
+
+int sb_cmd_threats(int argc, char **argv)
+{
+    struct options opts;
+    memset(&opts, 0, sizeof(opts));
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+            printf("usage: specbase %s\n\n%s\n", threats_usage.usage, threats_usage.help);
+            return SB_EXIT_OK;
+        } else if (!strcmp(arg, "--json")) {
+            opts.json = true;
+        } else if (!strcmp(arg, "--db") || !strcmp(arg, "--since")) {
+            if (i + 1 >= argc)
+                return sb_cli_usage_error(&threats_usage, "%s needs a value", arg);
+            *(!strcmp(arg, "--db") ? &opts.db_path : &opts.since) = argv[++i];
+        } else if (arg[0] == '-') {
+            return sb_cli_usage_error(&threats_usage, "unknown option '%s'", arg);
+        } else {
+            return sb_cli_usage_error(&threats_usage, "unexpected argument '%s'", arg);
+        }
+    }
+    if (!opts.db_path)
+        return sb_cli_usage_error(&threats_usage, "missing --db PATH");
+    opts.sub = "threats";
+    opts.op = "threat";
+    return run("threats", &opts);
+}
+
 int sb_cmd_audit(int argc, char **argv)
 {
     struct options opts;
@@ -302,24 +398,34 @@ int sb_cmd_audit(int argc, char **argv)
     int rc = parse(argc, argv, &opts, &done);
     if (done)
         return rc;
-    if (access(opts.db_path, F_OK) != 0) {
-        fprintf(stderr, "specbase audit: %s: no such database\n", opts.db_path);
+    return run("audit", &opts);
+}
+
+static int run(const char *cmd, const struct options *opts)
+{
+    int rc;
+    if (access(opts->db_path, F_OK) != 0) {
+        fprintf(stderr, "specbase %s: %s: no such database\n", cmd, opts->db_path);
         return SB_EXIT_INPUT;
     }
     struct sb_buf err;
     sb_buf_init(&err);
     sqlite3 *db = NULL;
     rc = SB_EXIT_INPUT;
-    if (sb_db_open(opts.db_path, SB_DB_INSPECT, NULL, &db, &err) != 0) {
-        fprintf(stderr, "specbase audit: %s\n", sb_buf_str(&err));
+    if (sb_db_open(opts->db_path, SB_DB_INSPECT, NULL, &db, &err) != 0) {
+        fprintf(stderr, "specbase %s: %s\n", cmd, sb_buf_str(&err));
     } else if (!sb_audit_exists(db)) {
-        fprintf(stderr, "specbase audit: %s: no audit trail\n", opts.db_path);
-    } else if (!strcmp(opts.sub, "verify")) {
-        rc = run_verify(db, &opts);
-    } else if (!strcmp(opts.sub, "head")) {
+        fprintf(stderr, "specbase %s: %s: no audit trail\n", cmd, opts->db_path);
+    } else if (!strcmp(opts->sub, "verify")) {
+        rc = run_verify(db, opts);
+    } else if (!strcmp(opts->sub, "head")) {
         rc = run_head(db);
+    } else if (!strcmp(opts->sub, "threats")) {
+        rc = run_log(db, opts);
+        if (rc == SB_EXIT_OK)
+            rc = list_bans(db, opts->json);
     } else {
-        rc = run_log(db, &opts);
+        rc = run_log(db, opts);
     }
     sb_db_close(db);
     sb_buf_free(&err);

@@ -16,4 +16,5 @@ SB_COMMAND(keys,    sb_cmd_keys,    "print the anon and service keys (JWTs) of a
 SB_COMMAND(openapi, sb_cmd_openapi, "print the OpenAPI 3.1 document of a spec's REST API")
 SB_COMMAND(gen,     sb_cmd_gen,     "print client code for a spec's API (gen ts: TypeScript types)")
 SB_COMMAND(audit,   sb_cmd_audit,   "verify, show or export the audit trail of a database")
+SB_COMMAND(threats, sb_cmd_threats, "list the threat events and bans recorded in a database")
 /* clang-format on */

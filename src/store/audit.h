@@ -31,7 +31,8 @@
     SB_AUDIT_OP(TOKEN_REVOKED, "token_revoked")                                                    \
     SB_AUDIT_OP(MIGRATION, "migration")                                                            \
     SB_AUDIT_OP(RULE_DENIED, "rule_denied")                                                        \
-    SB_AUDIT_OP(ACTION, "action")
+    SB_AUDIT_OP(ACTION, "action")                                                                  \
+    SB_AUDIT_OP(THREAT, "threat")
 
 enum sb_audit_op {
 #define SB_AUDIT_OP(name, text) SB_AUDIT_OP_##name,

@@ -101,6 +101,27 @@ test('probes and tampered tokens are reported, 404 bursts ban, operators see it 
     // health checks are never refused (a load balancer must not drop the server)
     r = await fetch(`${server.url}/_/health`);
     assert.equal(r.status, 200);
+
+    // the events are in the audit trail: `specbase threats` lists them and
+    // the ban, and the chain still verifies
+    let lines = [];
+    for (let i = 0; i < 40; i++) {
+      const t = spawnSync(bin, ['threats', '--db', server.db, '--json'], { encoding: 'utf8' });
+      assert.equal(t.status, 0, t.stderr);
+      lines = t.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      if (lines.some((l) => l.ban)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const recorded = lines.filter((l) => l.op === 'threat').map((l) => l.changes);
+    assert.deepEqual([...new Set(recorded.map((e) => e.kind))].sort(), ['enumeration', 'injection_probe', 'jwt_tampering']);
+    const ban = lines.find((l) => l.ban).ban;
+    assert.equal(ban.address, '127.0.0.1');
+    assert.equal(ban.kind, 'enumeration');
+    assert.ok(ban.remaining_seconds > 500 && ban.remaining_seconds <= 600, JSON.stringify(ban));
+    const table = spawnSync(bin, ['threats', '--db', server.db], { encoding: 'utf8' });
+    assert.match(table.stdout, /active bans\n\s+127\.0\.0\.1\s+enumeration\s+\d+s left/);
+    const v = spawnSync(bin, ['audit', 'verify', '--db', server.db], { encoding: 'utf8' });
+    assert.equal(v.status, 0, v.stdout + v.stderr);
   } finally {
     await server.stop();
   }
