@@ -281,6 +281,18 @@ static enum MHD_Result on_headers(struct sb_http_exchange *ex, const char *metho
     }
     if (header_error != HTTP_ERR_COUNT)
         return reject(ex, header_error, "A header holds a NUL byte", expect_continue);
+    /* framing that a proxy in front could read differently from us (request
+     * smuggling): refused, and the connection closed after the answer, so
+     * no byte after this request is ever read as another one */
+    const char *const *lengths = NULL;
+    size_t n_lengths = sb_http_header_values(&ex->req, "Content-Length", &lengths);
+    if (n_lengths > 1 || (n_lengths && encoding)) {
+        ex->close_after = true;
+        return reject(ex, HTTP_ERR_BAD_HEADER,
+                      n_lengths > 1 ? "More than one Content-Length header"
+                                    : "Content-Length and Transfer-Encoding together",
+                      expect_continue);
+    }
     if (!ex->target) {
         snprintf(details, sizeof(details), "The URL is %zu bytes; the limit is %zu bytes",
                  ex->target_len, cfg->max_url_bytes);
