@@ -8,20 +8,29 @@
  *
  * Each measurement uses a fresh database in DIR, durability full (every
  * acknowledged insert has been fsynced), and runs for SECONDS seconds.
- * Usage: bench-writes DIR [SECONDS] [WRITERS...]   (default 2 s; 1 8 64) */
+ *
+ * With --audit, the two modes are instead group commit without and with an
+ * audit entry (store/audit.h) appended in each insert's transaction, as the
+ * API does for every write: the audit trail's cost on the write path, HTTP
+ * left out (so the ratio is the worst case a client could see).
+ * Usage: bench-writes [--audit] DIR [SECONDS] [WRITERS...]   (default 2 s; 1 8 64) */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "store/audit.h"
 #include "store/db.h"
+#include "store/stmt.h"
 #include "store/writer.h"
 
 struct run {
     struct sb_writer *writer;
+    bool audit;
     double seconds;
     atomic_bool stop;
 };
@@ -42,6 +51,7 @@ static double now_seconds(void)
 struct row {
     int writer;
     unsigned long long seq;
+    bool audit;
 };
 
 /* The insert, prepared once per writer connection as a server's statement
@@ -63,7 +73,31 @@ static int insert_row(sqlite3 *db, void *arg)
     sqlite3_bind_text(insert_stmt, 3, "a small durable row", -1, SQLITE_STATIC);
     int rc = sqlite3_step(insert_stmt);
     sqlite3_reset(insert_stmt);
-    return rc == SQLITE_DONE ? 0 : sqlite3_extended_errcode(db);
+    if (rc != SQLITE_DONE)
+        return sqlite3_extended_errcode(db);
+    if (!row->audit)
+        return 0;
+    /* what records.c appends for a created row: actor, request, the fields */
+    char changes[128];
+    snprintf(changes, sizeof(changes),
+             "{\"writer\":{\"new\":%d},\"seq\":{\"new\":%llu},\"body\":{\"new\":\"a small durable row\"}}",
+             row->writer, row->seq);
+    struct sb_audit_entry entry = {
+        .actor_sub = "42",
+        .actor_role = "customer",
+        .actor_addr = "127.0.0.1",
+        .request_id = "0b7c6f1e-2f4a-4c1d-9a57-3d2e8f1a6b90",
+        .op = SB_AUDIT_OP_CREATE,
+        .collection = "event",
+        .has_row_id = true,
+        .row_id = sqlite3_last_insert_rowid(db),
+        .changes = changes,
+    };
+    struct sb_buf err;
+    sb_buf_init(&err);
+    rc = sb_audit_append(db, &entry, &err);
+    sb_buf_free(&err);
+    return rc;
 }
 
 /* The last unit: finalize the cached statement on the writer thread. */
@@ -73,6 +107,7 @@ static int forget_insert(sqlite3 *db, void *arg)
     (void)arg;
     sqlite3_finalize(insert_stmt);
     insert_stmt = NULL;
+    sb_stmt_forget(db); /* the audit trail's cached statements */
     return 0;
 }
 
@@ -80,7 +115,7 @@ static void *worker_main(void *arg)
 {
     struct worker *wk = arg;
     while (!atomic_load(&wk->run->stop)) {
-        struct row row = {wk->id, wk->inserted};
+        struct row row = {wk->id, wk->inserted, wk->run->audit};
         if (sb_writer_exec(wk->run->writer, insert_row, &row, NULL) == 0)
             wk->inserted++;
         else
@@ -100,11 +135,11 @@ static void remove_db(const char *path)
 }
 
 /* One measurement; returns inserts per second (negative on error). */
-static double measure(const char *dir, int n_writers, size_t max_batch, double seconds,
-                      double *avg_batch)
+static double measure(const char *dir, int n_writers, size_t max_batch, bool audit,
+                      double seconds, double *avg_batch)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/bench-%d-%zu.db", dir, n_writers, max_batch);
+    snprintf(path, sizeof(path), "%s/bench-%d-%zu-%d.db", dir, n_writers, max_batch, audit);
     remove_db(path);
     struct sb_buf err;
     sb_buf_init(&err);
@@ -113,7 +148,8 @@ static double measure(const char *dir, int n_writers, size_t max_batch, double s
         sb_db_exec(setup,
                    "CREATE TABLE event (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, "
                    "seq INTEGER NOT NULL, body TEXT NOT NULL) STRICT",
-                   &err) != 0) {
+                   &err) != 0 ||
+        sb_audit_schema(setup, &err) != 0) {
         fprintf(stderr, "bench-writes: %s\n", sb_buf_str(&err));
         sb_db_close(setup);
         sb_buf_free(&err);
@@ -125,7 +161,7 @@ static double measure(const char *dir, int n_writers, size_t max_batch, double s
     sb_writer_options_default(&opts);
     opts.db.durability = SB_DURABILITY_FULL;
     opts.max_batch = max_batch;
-    struct run run = {.seconds = seconds};
+    struct run run = {.seconds = seconds, .audit = audit};
     atomic_init(&run.stop, false);
     if (sb_writer_open(path, &opts, &run.writer, &err) != 0) {
         fprintf(stderr, "bench-writes: %s\n", sb_buf_str(&err));
@@ -165,8 +201,13 @@ static double measure(const char *dir, int n_writers, size_t max_batch, double s
 
 int main(int argc, char **argv)
 {
+    bool audit = argc > 1 && !strcmp(argv[1], "--audit");
+    if (audit) {
+        argv++;
+        argc--;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: bench-writes DIR [SECONDS] [WRITERS...]\n");
+        fprintf(stderr, "usage: bench-writes [--audit] DIR [SECONDS] [WRITERS...]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -178,8 +219,12 @@ int main(int argc, char **argv)
     int default_writers[] = {1, 8, 64};
     int n_counts = argc > 3 ? argc - 3 : 3;
     printf("durable single-row inserts per second (durability full, %.1f s each)\n", seconds);
-    printf("%8s %14s %14s %8s %10s\n", "writers", "group commit", "one txn each", "ratio",
-           "avg batch");
+    if (audit)
+        printf("%8s %14s %14s %9s %10s\n", "writers", "no audit", "with audit", "overhead",
+               "avg batch");
+    else
+        printf("%8s %14s %14s %8s %10s\n", "writers", "group commit", "one txn each", "ratio",
+               "avg batch");
     int status = 0;
     for (int i = 0; i < n_counts; i++) {
         int n = argc > 3 ? (int)strtol(argv[3 + i], NULL, 10) : default_writers[i];
@@ -188,8 +233,20 @@ int main(int argc, char **argv)
             return 2;
         }
         double batch_group = 0, batch_single = 0;
-        double group = measure(dir, n, SB_WRITER_MAX_BATCH, seconds, &batch_group);
-        double single = measure(dir, n, 1, seconds, &batch_single);
+        if (audit) {
+            double plain = measure(dir, n, SB_WRITER_MAX_BATCH, false, seconds, &batch_single);
+            double with = measure(dir, n, SB_WRITER_MAX_BATCH, true, seconds, &batch_group);
+            if (plain < 0 || with < 0) {
+                status = 1;
+                continue;
+            }
+            printf("%8d %14.0f %14.0f %8.1f%% %10.1f\n", n, plain, with,
+                   plain > 0 ? (plain - with) / plain * 100 : 0, batch_group);
+            fflush(stdout);
+            continue;
+        }
+        double group = measure(dir, n, SB_WRITER_MAX_BATCH, false, seconds, &batch_group);
+        double single = measure(dir, n, 1, false, seconds, &batch_single);
         if (group < 0 || single < 0) {
             status = 1;
             continue;
