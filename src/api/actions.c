@@ -891,6 +891,9 @@ static int run_call(struct call *call, sqlite3 *db)
 static void answer(struct call *call, struct sb_http_response *resp)
 {
     if (sb_api_error_is_set(&call->err)) {
+        if (call->err.status == 403 && !strcmp(call->err.code, "42501") && call->who)
+            sb_app_audit_denied(call->app, call->req, call->who, call->action ? call->action->name : NULL,
+                                &call->err);
         sb_http_response_error(resp, &call->err);
         sb_api_error_clear(&call->err);
     } else if (call->has_result) {

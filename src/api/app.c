@@ -93,23 +93,36 @@ static int guard_config(struct sb_guard_config *cfg, struct sb_buf *err)
     return 0;
 }
 
-/* Threat events go to the audit trail too, so that `specbase threats`
- * lists them after the fact: one unit per event, not waited for. The ring
- * takes a kind from an address at most once per repeat interval, which
- * bounds the writes an attacker can cause. */
-struct threat_unit {
+/* An audit entry in a transaction of its own, for events whose request
+ * wrote nothing (its unit rolled back, or it never had one): queued on the
+ * writer, not waited for. Strings are copied. */
+struct later_unit {
     struct sb_write_unit unit;
-    char addr[SB_THREAT_ADDR_MAX];
-    char *json;
+    enum sb_audit_op op;
+    char *sub, *role, *addr, *request_id, *collection, *changes;
 };
 
-static int threat_write(sqlite3 *db, void *arg)
+static char *copy_or_null(const char *s)
 {
-    struct threat_unit *t = arg;
+    if (!s || !*s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *out = sb_xmalloc(n);
+    memcpy(out, s, n);
+    return out;
+}
+
+static int later_write(sqlite3 *db, void *arg)
+{
+    struct later_unit *t = arg;
     struct sb_audit_entry entry = {
-        .actor_addr = t->addr[0] ? t->addr : NULL,
-        .op = SB_AUDIT_OP_THREAT,
-        .changes = t->json,
+        .actor_sub = t->sub,
+        .actor_role = t->role,
+        .actor_addr = t->addr,
+        .request_id = t->request_id,
+        .op = t->op,
+        .collection = t->collection,
+        .changes = t->changes,
     };
     struct sb_buf err;
     sb_buf_init(&err);
@@ -118,19 +131,60 @@ static int threat_write(sqlite3 *db, void *arg)
     return rc == 0 ? 0 : -1;
 }
 
-static void threat_done(struct sb_write_unit *unit)
+static void later_done(struct sb_write_unit *unit)
 {
-    struct threat_unit *t = unit->arg;
-    free(t->json);
+    struct later_unit *t = unit->arg;
+    free(t->sub);
+    free(t->role);
+    free(t->addr);
+    free(t->request_id);
+    free(t->collection);
+    free(t->changes);
     free(t);
 }
 
+static void audit_later(struct sb_app *app, const char *sub, const char *role, const char *addr,
+                        const char *request_id, enum sb_audit_op op, const char *collection,
+                        char *changes)
+{
+    struct later_unit *t = sb_xcalloc(1, sizeof(*t));
+    t->op = op;
+    t->sub = copy_or_null(sub);
+    t->role = copy_or_null(role);
+    t->addr = copy_or_null(addr);
+    t->request_id = copy_or_null(request_id);
+    t->collection = copy_or_null(collection);
+    t->changes = changes; /* taken */
+    t->unit.fn = later_write;
+    t->unit.arg = t;
+    t->unit.done = later_done;
+    if (!app->writer || sb_writer_submit(app->writer, &t->unit) != 0)
+        later_done(&t->unit); /* closing: not recorded */
+}
+
+void sb_app_audit_denied(struct sb_app *app, struct sb_http_request *req, const struct sb_identity *who,
+                         const char *collection, const struct sb_api_error *err)
+{
+    char sub[24] = "";
+    if (who && who->has_id)
+        snprintf(sub, sizeof(sub), "%lld", (long long)who->id);
+    struct sb_buf changes;
+    sb_buf_init(&changes);
+    sb_buf_puts(&changes, "{\"method\":");
+    sb_json_string(&changes, req->method, strlen(req->method));
+    sb_buf_puts(&changes, ",\"message\":");
+    sb_json_string(&changes, err->message ? err->message : "", err->message ? strlen(err->message) : 0);
+    sb_buf_putc(&changes, '}');
+    audit_later(app, sub, who ? who->role : NULL, req->client_addr, req->request_id,
+                SB_AUDIT_OP_RULE_DENIED, collection, sb_buf_take(&changes));
+}
+
+/* Threat events go to the audit trail too, so that `specbase threats`
+ * lists them after the fact. The ring takes a kind from an address at most
+ * once per repeat interval, which bounds the writes an attacker can cause. */
 static void threat_sink(const struct sb_threat_event *event, void *ctx)
 {
     struct sb_app *app = ctx;
-    struct threat_unit *t = sb_xcalloc(1, sizeof(*t));
-    memcpy(t->addr, event->addr, sizeof(t->addr));
-    t->addr[sizeof(t->addr) - 1] = 0;
     struct sb_buf json;
     sb_buf_init(&json);
     sb_threat_event_json(event, &json);
@@ -138,12 +192,7 @@ static void threat_sink(const struct sb_threat_event *event, void *ctx)
         json.len--; /* how long the ban lasts, for the list of bans */
         sb_buf_printf(&json, ",\"ban_seconds\":%lld}", (long long)app->ban_s);
     }
-    t->json = sb_buf_take(&json);
-    t->unit.fn = threat_write;
-    t->unit.arg = t;
-    t->unit.done = threat_done;
-    if (sb_writer_submit(app->writer, &t->unit) != 0)
-        threat_done(&t->unit); /* closing: the event stays in the ring only */
+    audit_later(app, NULL, NULL, event->addr, NULL, SB_AUDIT_OP_THREAT, NULL, sb_buf_take(&json));
 }
 
 static void count_batch(void *ctx, size_t units)

@@ -66,6 +66,12 @@ void sb_app_observe(struct sb_app *app, struct sb_http_config *cfg);
  * writer closed: the writer counts its batches in app's metrics). */
 void sb_app_free(struct sb_app *app);
 
+/* Record in the audit trail (op rule_denied, in a transaction of its own,
+ * not waited for) that a rule refused who's request on collection (or
+ * action) with err (403 42501). */
+void sb_app_audit_denied(struct sb_app *app, struct sb_http_request *req, const struct sb_identity *who,
+                         const char *collection, const struct sb_api_error *err);
+
 /* The HTTP handler: ctx is the struct sb_app. */
 void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, void *ctx);
 

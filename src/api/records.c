@@ -314,6 +314,8 @@ static int parse_request(struct request *r, unsigned offered)
 
 static void finish_error(struct request *r, struct sb_http_response *resp)
 {
+    if (r->err.status == 403 && !strcmp(r->err.code, "42501"))
+        sb_app_audit_denied(r->app, r->req, r->ctx.who, r->coll->name, &r->err);
     sb_http_response_error(resp, &r->err);
     sb_api_error_clear(&r->err);
 }

@@ -50,3 +50,39 @@ test('writes and account events are audited and the chain verifies', async () =>
     await server.stop();
   }
 });
+
+test('rule denials are audited, and nothing else is written', async () => {
+  const shop = join(root, 'examples', 'shop.spec');
+  const server = await startServer(shop);
+  try {
+    const post = (path, body, headers = {}) => fetch(`${server.url}${path}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    let r = await post('/auth/v1/signup', { email: 'denied@example.com', password: 'correct horse battery', data: { name: 'Den' } });
+    assert.equal(r.status, 200);
+    const session = await r.json();
+    // customers may not create products: the rule says admins only
+    r = await api(server, 'POST', '/product', { body: { name: 'Pen', price: 2, category: 'office' }, headers: { Authorization: `Bearer ${session.access_token}` } });
+    assert.equal(r.status, 403);
+    assert.equal(r.json.code, '42501');
+    let entries = [];
+    for (let i = 0; i < 40 && !entries.some((e) => e.op === 'rule_denied'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25)); // appended after the answer
+      const log = spawnSync(bin, ['audit', 'log', '--db', server.db, '--json'], { encoding: 'utf8' });
+      assert.equal(log.status, 0, log.stderr);
+      entries = log.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    }
+    assert.deepEqual(entries.map((e) => e.op), ['signup', 'rule_denied']);
+    const denied = entries[1];
+    assert.equal(denied.collection, 'product');
+    assert.equal(denied.actor_sub, session.user.id);
+    assert.equal(denied.actor_role, 'customer');
+    assert.equal(denied.changes.method, 'POST');
+    assert.match(denied.changes.message, /row-level security/);
+    const rows = spawnSync('sqlite3', [server.db, 'SELECT count(*) FROM product'], { encoding: 'utf8' });
+    assert.equal(rows.stdout.trim(), '0');
+    const v = spawnSync(bin, ['audit', 'verify', '--db', server.db], { encoding: 'utf8' });
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+  } finally {
+    await server.stop();
+  }
+});
