@@ -65,7 +65,7 @@ test('rule denials are audited, and nothing else is written', async () => {
     assert.equal(r.status, 403);
     assert.equal(r.json.code, '42501');
     let entries = [];
-    for (let i = 0; i < 40 && !entries.some((e) => e.op === 'rule_denied'); i++) {
+    for (let i = 0; i < 200 && !entries.some((e) => e.op === 'rule_denied'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 25)); // appended after the answer
       const log = spawnSync(bin, ['audit', 'log', '--db', server.db, '--json'], { encoding: 'utf8' });
       assert.equal(log.status, 0, log.stderr);
