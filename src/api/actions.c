@@ -103,6 +103,7 @@ struct call {
     struct sb_buf result;       /* the JSON of `return` */
     bool has_result;
     struct sb_http_deferred *deferred;
+    int64_t queued_us; /* when the unit was queued, for the metrics */
     struct sb_write_unit unit;
 };
 
@@ -933,6 +934,7 @@ static void action_done(struct sb_write_unit *unit)
             sb_api_error_details(&call->err, "%s", res->message);
         }
     }
+    sb_app_db_time(call->app, call->queued_us);
     answer(call, sb_http_deferred_response(call->deferred));
     sb_http_complete(call->deferred);
 }
@@ -941,6 +943,7 @@ static void action_done(struct sb_write_unit *unit)
 static void submit(struct call *call)
 {
     call->deferred = sb_http_defer(call->req);
+    call->queued_us = sb_app_now_us();
     call->unit.fn = action_unit;
     call->unit.arg = call;
     call->unit.done = action_done;
@@ -957,6 +960,7 @@ static void run_read_only(struct call *call, struct sb_http_response *resp)
 {
     struct sb_buf msg;
     sb_buf_init(&msg);
+    int64_t db_start = sb_app_now_us();
     sqlite3 *db = sb_app_reader(call->app, &msg);
     if (!db) {
         sb_api_error_set(&call->err, 503, "PGRST000", "Could not connect to the database");
@@ -966,6 +970,7 @@ static void run_read_only(struct call *call, struct sb_http_response *resp)
     } else {
         int rc = run_call(call, db);
         sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+        sb_app_db_time(call->app, db_start);
     }
     sb_buf_free(&msg);
     answer(call, resp);

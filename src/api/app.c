@@ -36,6 +36,16 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t sb_app_now_us(void)
+{
+    return mono_us();
+}
+
+void sb_app_db_time(struct sb_app *app, int64_t since_us)
+{
+    sb_metrics_db_time(app->metrics, mono_us() - since_us);
+}
+
 /* "N" (N per second, burst 2N) or "N/B" (burst B), N in 0.001..1e6, B in
  * 1..1e7. Returns 0, or -1 with a message in err. */
 static int parse_rate(const char *name, const char *text, struct sb_ratelimit_rate *out,

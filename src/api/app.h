@@ -72,6 +72,12 @@ void sb_app_free(struct sb_app *app);
 void sb_app_audit_denied(struct sb_app *app, struct sb_http_request *req, const struct sb_identity *who,
                          const char *collection, const struct sb_api_error *err);
 
+/* Microseconds on the monotonic clock, for sb_app_db_time. */
+int64_t sb_app_now_us(void);
+/* Count the database time of one request that started at since_us
+ * (sb_app_now_us) in the metrics. */
+void sb_app_db_time(struct sb_app *app, int64_t since_us);
+
 /* The HTTP handler: ctx is the struct sb_app. */
 void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, void *ctx);
 

@@ -35,6 +35,7 @@ struct histogram {
 struct sb_metrics {
     _Atomic uint64_t requests[SB_ROUTE_N_FAMILIES][N_STATUS];
     struct histogram latency[SB_ROUTE_N_FAMILIES];
+    struct histogram db_time;
     struct histogram batches; /* uses N_BATCH + 1 of the buckets */
     _Atomic int64_t queue_depth;
 };
@@ -105,6 +106,11 @@ void sb_metrics_request(struct sb_metrics *m, enum sb_route_family family, int s
         status = 0;
     atomic_fetch_add_explicit(&m->requests[family][status], 1, memory_order_relaxed);
     observe(&m->latency[family], latency_bounds_us, N_LATENCY, latency_us);
+}
+
+void sb_metrics_db_time(struct sb_metrics *m, int64_t db_us)
+{
+    observe(&m->db_time, latency_bounds_us, N_LATENCY, db_us);
 }
 
 void sb_metrics_queue_depth(struct sb_metrics *m, int64_t depth)
@@ -241,6 +247,10 @@ void sb_metrics_render(struct sb_buf *out, const struct sb_metrics *m,
         histogram_samples(out, "specbase_http_request_duration_seconds", "route",
                           route_names[family], &m->latency[family], latency_bounds_us, N_LATENCY,
                           1e6);
+    header(out, "specbase_db_duration_seconds", "histogram",
+           "Time spent in the database per request (reads, and writes from queueing to commit).");
+    histogram_samples(out, "specbase_db_duration_seconds", NULL, NULL, &m->db_time,
+                      latency_bounds_us, N_LATENCY, 1e6);
     gauge(out, "specbase_writer_queue_depth", "Units waiting for the writer.",
           (long long)atomic_load_explicit(&m->queue_depth, memory_order_relaxed));
     header(out, "specbase_writer_batch_units", "histogram", "Units per writer transaction.");

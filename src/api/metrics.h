@@ -1,6 +1,6 @@
 /* Counters and histograms of the running server, exposed in Prometheus'
  * text format (version 0.0.4) at GET /_/metrics: requests by route family,
- * method and status, request latency per route family,
+ * method and status, request latency per route family, database time,
  * writer batches and queue depth, and, from the guard (guard/threat.h),
  * threat events by kind, refusals and active bans.
  *
@@ -51,6 +51,9 @@ void sb_metrics_free(struct sb_metrics *m);
  * microseconds. Thread-safe, lock-free. */
 void sb_metrics_request(struct sb_metrics *m, enum sb_route_family family, int status,
                         int64_t latency_us);
+/* Time spent in the database for one request (a read, or a write from
+ * queueing on the writer to its commit), microseconds. */
+void sb_metrics_db_time(struct sb_metrics *m, int64_t db_us);
 /* Units queued for the writer right now (a gauge; set, not added). */
 void sb_metrics_queue_depth(struct sb_metrics *m, int64_t depth);
 /* One writer transaction of n_units units. */

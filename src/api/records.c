@@ -403,6 +403,7 @@ static void handle_read(struct request *r, struct sb_http_response *resp)
         goto fail;
     if (counting && sb_sql_count(&r->ctx, r->coll, &r->query, &count_sql, &r->err) != 0)
         goto fail;
+    int64_t db_start = sb_app_now_us();
     db = sb_app_reader(r->app, &msg);
     if (!db) {
         sb_api_error_set(&r->err, 503, "PGRST000", "Could not connect to the database");
@@ -425,6 +426,7 @@ static void handle_read(struct request *r, struct sb_http_response *resp)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
         in_tx = false;
     }
+    sb_app_db_time(r->app, db_start);
     if (counting && total > 0 && opts.offset > total) {
         sb_api_error_set(&r->err, 416, "PGRST103", "Requested range not satisfiable");
         sb_api_error_details(&r->err, "An offset of %lld was requested, but there are only %lld rows.",
@@ -485,6 +487,7 @@ struct write_job {
     const struct sb_rows *written; /* the validated values (create, update), for the audit trail */
     bool rolled_back;            /* tx=rollback: answered as if committed */
     struct sb_http_deferred *deferred;
+    int64_t queued_us; /* when the unit was queued, for the metrics */
     struct sb_write_unit unit;
 };
 
@@ -673,6 +676,7 @@ static void write_done(struct sb_write_unit *unit)
             sb_api_error_details(&r->err, "%s", res->message);
         }
     }
+    sb_app_db_time(job->r.app, job->queued_us);
     struct sb_http_response *resp = sb_http_deferred_response(job->deferred);
     write_answer(job, resp);
     sb_buf_free(&job->rows.json);
@@ -688,6 +692,7 @@ static void write_done(struct sb_write_unit *unit)
 static void submit(struct write_job *job, struct sb_http_response *resp)
 {
     job->deferred = sb_http_defer(job->r.req);
+    job->queued_us = sb_app_now_us();
     job->unit.fn = write_unit;
     job->unit.arg = job;
     job->unit.done = write_done;

@@ -77,6 +77,7 @@ test('probes and tampered tokens are reported, 404 bursts ban, operators see it 
     assert.match(metrics, /^specbase_threat_events_total\{kind="jwt_tampering"\} 1$/m);
     assert.match(metrics, /^specbase_writer_units_total [1-9]/m);
     assert.match(metrics, /^specbase_writer_batch_units_count [1-9]/m);
+    assert.match(metrics, /^specbase_db_duration_seconds_count [1-9]/m);
     assert.match(metrics, /^specbase_http_request_duration_seconds_count\{route="rest"\} [1-9]/m);
 
     // id enumeration: 50 404s within a minute ban the address

@@ -241,6 +241,7 @@ TEST(exposition_parses_and_counts)
     sb_metrics_request(m, SB_ROUTE_REST, 404, 20000000); /* 20 s: only +Inf */
     sb_metrics_request(m, SB_ROUTE_AUTH, 429, 100);
     sb_metrics_request(m, SB_ROUTE_OTHER, 999, 100);     /* out of range: status 0 */
+    sb_metrics_db_time(m, 1500);
     sb_metrics_queue_depth(m, 7);
     sb_metrics_batch(m, 3);
     sb_metrics_batch(m, 5000);
@@ -273,6 +274,7 @@ TEST(exposition_parses_and_counts)
     CHECK_EQ_INT(value_of(text, key), 3);
     snprintf(key, sizeof(key), "%s_sum{route=\"rest\"} ", h);
     CHECK(value_of(text, key) > 20.0042 && value_of(text, key) < 20.0044);
+    CHECK_EQ_INT(value_of(text, "specbase_db_duration_seconds_count "), 1);
     CHECK_EQ_INT(value_of(text, "specbase_writer_queue_depth "), 7);
     CHECK_EQ_INT(value_of(text, "specbase_writer_batch_units_bucket{le=\"4\"} "), 1);
     CHECK_EQ_INT(value_of(text, "specbase_writer_batch_units_bucket{le=\"+Inf\"} "), 2);
