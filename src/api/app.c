@@ -72,6 +72,40 @@ static int parse_rate(const char *name, const char *text, struct sb_ratelimit_ra
     return 0;
 }
 
+/* "kind=action,kind=action" over cfg's policy. Returns 0, or -1 with a
+ * message in err. */
+static int parse_policy(const char *text, struct sb_guard_config *cfg, struct sb_buf *err)
+{
+    const char *p = text;
+    while (*p) {
+        char item[64];
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof(item)) {
+            sb_buf_printf(err, "SPECBASE_THREAT_POLICY: malformed item near \"%.20s\"", p);
+            return -1;
+        }
+        memcpy(item, p, n);
+        item[n] = 0;
+        p += n + (p[n] == ',');
+        char *eq = strchr(item, '=');
+        int kind = -1, action = -1;
+        if (eq) {
+            *eq = 0;
+            kind = sb_threat_kind_parse(item);
+            action = sb_threat_action_parse(eq + 1);
+        }
+        if (kind < 0 || action < 0) {
+            sb_buf_puts(err, "SPECBASE_THREAT_POLICY: each item is KIND=ACTION, KIND one of");
+            for (int k = 0; k < SB_THREAT_N_KINDS; k++)
+                sb_buf_printf(err, "%s %s", k ? "," : "", sb_threat_kind_name(k));
+            sb_buf_puts(err, "; ACTION one of log, throttle, ban");
+            return -1;
+        }
+        cfg->action[kind] = (enum sb_threat_action)action;
+    }
+    return 0;
+}
+
 /* The guard's configuration from the environment (docs/security.md). */
 static int guard_config(struct sb_guard_config *cfg, struct sb_buf *err)
 {
@@ -99,6 +133,20 @@ static int guard_config(struct sb_guard_config *cfg, struct sb_buf *err)
             parse_rate(rates[i].name, text, (struct sb_ratelimit_rate *)((char *)cfg + rates[i].offset),
                        err) != 0)
             return -1;
+    }
+    const char *policy = getenv("SPECBASE_THREAT_POLICY");
+    if (policy && *policy && parse_policy(policy, cfg, err) != 0)
+        return -1;
+    const char *ban = getenv("SPECBASE_BAN_SECONDS");
+    if (ban && *ban) {
+        char *end = NULL;
+        long long v = strtoll(ban, &end, 10);
+        if (end == ban || *end || v < 1 || v > 7 * 24 * 3600) {
+            sb_buf_printf(err, "SPECBASE_BAN_SECONDS must be 1..604800; got \"%s\"", ban);
+            return -1;
+        }
+        cfg->ban_s = v;
+        cfg->throttle_s = v;
     }
     return 0;
 }

@@ -161,8 +161,28 @@ test('rate limits answer 429 with Retry-After, in PostgREST and GoTrue shapes', 
   }
 });
 
+test('the mitigation policy and the ban length come from the environment', async () => {
+  const server = await startServer(shop, {
+    env: { SPECBASE_GUARD: 'on', SPECBASE_THREAT_POLICY: 'injection_probe=ban,enumeration=log', SPECBASE_BAN_SECONDS: '30' },
+  });
+  try {
+    let r = await api(server, 'GET', '/product');
+    assert.equal(r.status, 200);
+    r = await api(server, 'GET', `/product?name=eq.${encodeURIComponent("' union select password from user--")}`);
+    assert.equal(r.status, 403, 'a probe bans at once under this policy');
+    assert.equal(r.json.code, 'SB012');
+    r = await api(server, 'GET', '/product');
+    assert.equal(r.status, 403);
+    const wait = Number(r.headers.get('retry-after'));
+    assert.ok(wait >= 1 && wait <= 30, String(wait));
+  } finally {
+    await server.stop();
+  }
+});
+
 test('a malformed guard setting stops the server at start', () => {
-  for (const [name, value] of [['SPECBASE_RATE_LIMIT', 'fast'], ['SPECBASE_GUARD', 'maybe'], ['SPECBASE_AUTH_RATE_LIMIT', '5/0']]) {
+  for (const [name, value] of [['SPECBASE_RATE_LIMIT', 'fast'], ['SPECBASE_GUARD', 'maybe'], ['SPECBASE_AUTH_RATE_LIMIT', '5/0'],
+    ['SPECBASE_THREAT_POLICY', 'injection_probe=shoot'], ['SPECBASE_THREAT_POLICY', 'sql=ban'], ['SPECBASE_BAN_SECONDS', '0']]) {
     const dir = mkdtempSync(join(tmpdir(), 'specbase-guard-'));
     const r = spawnSync(bin, ['serve', shop, '--db', join(dir, 'x.db'), '--port', '0'], {
       env: { ...process.env, [name]: value }, encoding: 'utf8', timeout: 10000,
