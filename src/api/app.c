@@ -428,6 +428,14 @@ static void error_response(struct sb_http_response *resp, int status, const char
     sb_api_error_clear(&err);
 }
 
+/* A unit that reads through the writer's connection: the thread is alive,
+ * the connection usable and a transaction commits. */
+static int ready_probe(sqlite3 *db, void *arg)
+{
+    (void)arg;
+    return sqlite3_exec(db, "SELECT 1 FROM _sb_migrations LIMIT 1", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 static void health(struct sb_app *app, struct sb_http_request *req, struct sb_http_response *resp,
                    bool ready)
 {
@@ -440,6 +448,9 @@ static void health(struct sb_app *app, struct sb_http_request *req, struct sb_ht
     sb_buf_init(&err);
     sqlite3 *db = sb_app_reader(app, &err);
     bool ok = db && sqlite3_exec(db, "SELECT 1 FROM _sb_spec LIMIT 1", NULL, NULL, NULL) == SQLITE_OK;
+    /* and the write path: the writer thread runs a unit and commits */
+    if (ok && app->writer)
+        ok = sb_writer_exec(app->writer, ready_probe, NULL, NULL) == 0;
     sb_buf_free(&err);
     (void)req;
     if (!ok) {
