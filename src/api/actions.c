@@ -351,18 +351,11 @@ static int action_ref(const struct sb_sqlexpr_ctx *sctx, const struct sb_expr *e
         sb_buf_putc(out, ')');
         return 0;
     }
+    if (sb_sql_auth_value(who, e->ref, &v)) {
+        bind_into(env->sql, out, &v, false);
+        return 0;
+    }
     switch (e->ref) {
-    case SB_REF_AUTH_ID:
-        if (who->has_id)
-            v = (struct sb_value){.kind = SB_VAL_INT, .i = who->id};
-        break;
-    case SB_REF_AUTH_ROLE:
-        v = (struct sb_value){.kind = SB_VAL_TEXT, .text = who->role, .len = strlen(who->role)};
-        break;
-    case SB_REF_AUTH_EMAIL:
-        if (who->email)
-            v = (struct sb_value){.kind = SB_VAL_TEXT, .text = who->email, .len = strlen(who->email)};
-        break;
     case SB_REF_PARAM: {
         size_t i = (size_t)(e->param - call->action->params);
         if (!call->given[i]) {

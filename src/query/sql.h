@@ -57,6 +57,11 @@ struct sb_identity {
     bool bypass_rules;     /* the service key */
 };
 
+/* The value of an auth.* reference (auth.id, auth.role, auth.email) for
+ * who, NULL when who has none: true with *out set, or false when ref is
+ * not an auth reference. */
+bool sb_sql_auth_value(const struct sb_identity *who, enum sb_ref_kind ref, struct sb_value *out);
+
 /* The anonymous caller (role anon). */
 extern const struct sb_identity sb_identity_anon;
 

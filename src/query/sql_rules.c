@@ -10,6 +10,26 @@
 
 #include "store/sqlexpr.h"
 
+bool sb_sql_auth_value(const struct sb_identity *who, enum sb_ref_kind ref, struct sb_value *out)
+{
+    *out = (struct sb_value){.kind = SB_VAL_NULL};
+    switch (ref) {
+    case SB_REF_AUTH_ID:
+        if (who->has_id)
+            *out = (struct sb_value){.kind = SB_VAL_INT, .i = who->id};
+        return true;
+    case SB_REF_AUTH_ROLE:
+        *out = (struct sb_value){.kind = SB_VAL_TEXT, .text = who->role, .len = strlen(who->role)};
+        return true;
+    case SB_REF_AUTH_EMAIL:
+        if (who->email)
+            *out = (struct sb_value){.kind = SB_VAL_TEXT, .text = who->email, .len = strlen(who->email)};
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void puts_sql(struct sb_sql *sql, const char *text)
 {
     sb_buf_puts(&sql->text, text);
@@ -75,18 +95,11 @@ static int rule_ref(const struct sb_sqlexpr_ctx *ctx, const struct sb_expr *e, s
         sb_buf_puts(out, who->authenticated ? "1" : "0");
         return 0;
     }
+    if (sb_sql_auth_value(who, e->ref, &v)) {
+        bind_into(env->sql, out, &v);
+        return 0;
+    }
     switch (e->ref) {
-    case SB_REF_AUTH_ID:
-        if (who->has_id)
-            v = (struct sb_value){.kind = SB_VAL_INT, .i = who->id};
-        break;
-    case SB_REF_AUTH_ROLE:
-        v = (struct sb_value){.kind = SB_VAL_TEXT, .text = who->role, .len = strlen(who->role)};
-        break;
-    case SB_REF_AUTH_EMAIL:
-        if (who->email)
-            v = (struct sb_value){.kind = SB_VAL_TEXT, .text = who->email, .len = strlen(who->email)};
-        break;
     case SB_REF_FIELD:
     case SB_REF_NEW_FIELD:
     case SB_REF_OLD_FIELD:
@@ -116,8 +129,6 @@ static int rule_ref(const struct sb_sqlexpr_ctx *ctx, const struct sb_expr *e, s
     default:
         return -1;
     }
-    bind_into(env->sql, out, &v);
-    return 0;
 }
 
 int sb_sql_rule_expr(const struct sb_sql_ctx *ctx, const struct sb_expr *expr, const char *alias,
