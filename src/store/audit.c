@@ -26,6 +26,7 @@
 #include "store/db.h"
 #include "store/stmt.h"
 #include "util/json_out.h"
+#include "util/secret_file.h"
 
 static const char zero_hash[SB_AUDIT_HASH_HEX + 1] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -74,92 +75,15 @@ void sb_audit_key_wipe(struct sb_audit_key *key)
     sodium_memzero(key, sizeof(*key));
 }
 
-/* Read the key text from an open file: trailing whitespace removed. */
-static int read_key(int fd, const char *path, struct sb_audit_key *key, struct sb_buf *err)
+/* A new key: 32 random bytes as 64 hex characters. */
+static size_t make_key(char *text, size_t cap)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        sb_buf_printf(err, "audit key file %s: not a regular file", path);
-        return -1;
-    }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        sb_buf_printf(err,
-                      "audit key file %s: group or others may access it (mode %04o); the key may "
-                      "have leaked: make a new one, or if it is safe, run 'chmod 600 %s'",
-                      path, (unsigned)(st.st_mode & 07777), path);
-        return -1;
-    }
-    unsigned char text[SB_AUDIT_KEY_MAX + 8];
-    size_t n = 0;
-    for (;;) {
-        ssize_t got = read(fd, text + n, sizeof(text) - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            sb_buf_printf(err, "audit key file %s: cannot read: %s", path, strerror(errno));
-            sodium_memzero(text, sizeof(text));
-            return -1;
-        }
-        if (got == 0 || (n += (size_t)got) == sizeof(text))
-            break;
-    }
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||
-                     text[n - 1] == '\t'))
-        n--;
-    int rc = sb_audit_key_set(key, text, n);
-    if (rc != 0)
-        sb_buf_printf(err, "audit key file %s: the key must be %d to %d bytes long", path,
-                      SB_AUDIT_KEY_MIN, SB_AUDIT_KEY_MAX);
-    sodium_memzero(text, sizeof(text));
-    return rc;
-}
-
-/* 0 created, 1 the file appeared meanwhile, -1 error. */
-static int create_key(const char *path, struct sb_audit_key *key, struct sb_buf *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST)
-        return 1;
-    if (fd < 0) {
-        sb_buf_printf(err, "audit key file %s: cannot create: %s", path, strerror(errno));
-        return -1;
-    }
     unsigned char raw[32];
-    char text[2 * sizeof(raw) + 1];
+    _Static_assert(2 * sizeof(raw) + 1 <= SB_AUDIT_KEY_MAX + 8, "a new key fits the buffer");
     randombytes_buf(raw, sizeof(raw));
-    sodium_bin2hex(text, sizeof(text), raw, sizeof(raw));
+    sodium_bin2hex(text, cap, raw, sizeof(raw));
     sodium_memzero(raw, sizeof(raw));
-    size_t text_len = 2 * sizeof(raw);
-    text[text_len] = '\n'; /* the NUL's place: written, not kept */
-    const char *failed = NULL;
-    if (fchmod(fd, 0600) != 0) {
-        failed = "cannot set mode 0600";
-    } else {
-        size_t done = 0;
-        while (done < text_len + 1 && !failed) {
-            ssize_t n = write(fd, text + done, text_len + 1 - done);
-            if (n < 0 && errno != EINTR)
-                failed = "cannot write";
-            else if (n > 0)
-                done += (size_t)n;
-        }
-        if (!failed && fsync(fd) != 0)
-            failed = "cannot sync";
-    }
-    int saved_errno = errno;
-    if (close(fd) != 0 && !failed) {
-        failed = "cannot close";
-        saved_errno = errno;
-    }
-    if (failed) {
-        unlink(path);
-        sodium_memzero(text, sizeof(text));
-        sb_buf_printf(err, "audit key file %s: %s: %s", path, failed, strerror(saved_errno));
-        return -1;
-    }
-    sb_audit_key_set(key, text, text_len);
-    sodium_memzero(text, sizeof(text));
-    return 0;
+    return 2 * sizeof(raw);
 }
 
 int sb_audit_key_load(const char *db_path, struct sb_audit_key *key, bool *created,
@@ -182,26 +106,15 @@ int sb_audit_key_load(const char *db_path, struct sb_audit_key *key, bool *creat
         sb_buf_puts(err, "the database path is too long");
         return -1;
     }
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd >= 0) {
-            int rc = read_key(fd, path, key, err);
-            close(fd);
-            return rc;
-        }
-        if (errno != ENOENT) {
-            sb_buf_printf(err, "audit key file %s: cannot open: %s", path, strerror(errno));
-            return -1;
-        }
-        int made = create_key(path, key, err);
-        if (made <= 0) {
-            if (made == 0 && created)
-                *created = true;
-            return made;
-        }
-    }
-    sb_buf_printf(err, "audit key file %s: cannot open", path);
-    return -1;
+    char text[SB_AUDIT_KEY_MAX + 8]; /* room to see a key that is too long */
+    size_t n = 0;
+    int rc = sb_secret_file("audit key file", path, true, make_key, text, sizeof(text), &n, created,
+                            err);
+    if (rc == 0 && (rc = sb_audit_key_set(key, text, n)) != 0)
+        sb_buf_printf(err, "audit key file %s: the key must be %d to %d bytes long", path,
+                      SB_AUDIT_KEY_MIN, SB_AUDIT_KEY_MAX);
+    sodium_memzero(text, sizeof(text));
+    return rc;
 }
 
 void sb_audit_pii_hash(const struct sb_audit_key *key, const char *json, size_t len,
