@@ -840,9 +840,28 @@ static int overlaps(json_t *a, json_t *b, long *budget)
     return result;
 }
 
-static void fn_json_contains(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* Overlap of two arrays; anything else is an error (*why). */
+static int array_overlaps(json_t *a, json_t *b, long *budget, const char **why)
 {
-    (void)argc;
+    if (!json_is_array(a) || !json_is_array(b)) {
+        *why = "the overlap operator needs two JSON arrays";
+        return -1;
+    }
+    *why = "JSON overlap check too costly";
+    return overlaps(a, b, budget);
+}
+
+static int containment(json_t *a, json_t *b, long *budget, const char **why)
+{
+    *why = "JSON containment check too costly";
+    return top_contains(a, b, budget);
+}
+
+/* A test of two JSON arguments: test answers 1, 0, or -1 with the error in
+ * *why. NULL in, NULL out; the parsed arguments are kept for the next row. */
+static void json_pair(sqlite3_context *ctx, sqlite3_value **argv,
+                      int (*test)(json_t *a, json_t *b, long *budget, const char **why))
+{
     if (any_null(2, argv)) {
         sqlite3_result_null(ctx);
         return;
@@ -857,43 +876,26 @@ static void fn_json_contains(sqlite3_context *ctx, int argc, sqlite3_value **arg
         return;
     }
     long budget = SB_SQLFN_JSON_MAX_STEPS;
-    int r = top_contains(a, b, &budget);
+    const char *why = NULL;
+    int r = test(a, b, &budget, &why);
     if (r < 0)
-        sqlite3_result_error(ctx, "JSON containment check too costly", -1);
+        sqlite3_result_error(ctx, why, -1);
     else
         sqlite3_result_int(ctx, r);
     keep_json(ctx, 0, a, fresh_a);
     keep_json(ctx, 1, b, fresh_b);
 }
 
+static void fn_json_contains(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    json_pair(ctx, argv, containment);
+}
+
 static void fn_json_overlaps(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    if (any_null(2, argv)) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    bool fresh_a, fresh_b;
-    json_t *a = json_arg(ctx, argv, 0, &fresh_a);
-    if (!a)
-        return;
-    json_t *b = json_arg(ctx, argv, 1, &fresh_b);
-    if (!b) {
-        keep_json(ctx, 0, a, fresh_a);
-        return;
-    }
-    if (!json_is_array(a) || !json_is_array(b)) {
-        sqlite3_result_error(ctx, "the overlap operator needs two JSON arrays", -1);
-    } else {
-        long budget = SB_SQLFN_JSON_MAX_STEPS;
-        int r = overlaps(a, b, &budget);
-        if (r < 0)
-            sqlite3_result_error(ctx, "JSON overlap check too costly", -1);
-        else
-            sqlite3_result_int(ctx, r);
-    }
-    keep_json(ctx, 0, a, fresh_a);
-    keep_json(ctx, 1, b, fresh_b);
+    json_pair(ctx, argv, array_overlaps);
 }
 
 /* ---- registration ------------------------------------------------------- */
