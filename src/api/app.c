@@ -29,21 +29,16 @@ static void close_reader(void *value)
     sb_db_close(db);
 }
 
-static int64_t mono_us(void)
+int64_t sb_app_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int64_t sb_app_now_us(void)
-{
-    return mono_us();
-}
-
 void sb_app_db_time(struct sb_app *app, int64_t since_us)
 {
-    sb_metrics_db_time(app->metrics, mono_us() - since_us);
+    sb_metrics_db_time(app->metrics, sb_app_now_us() - since_us);
 }
 
 /* "N" (N per second, burst 2N) or "N/B" (burst B), N in 0.001..1e6, B in
@@ -262,7 +257,7 @@ static void observe(void *ctx, const char *addr, const char *raw_path, int statu
 {
     struct sb_app *app = ctx;
     if (addr)
-        sb_guard_after(app->guard, addr, status, mono_us());
+        sb_guard_after(app->guard, addr, status, sb_app_now_us());
     sb_metrics_request(app->metrics, raw_path ? sb_metrics_route_family(raw_path) : SB_ROUTE_OTHER,
                        status, (int64_t)us);
 }
@@ -373,14 +368,14 @@ const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_req
          * trying tokens they did not get from us */
         if (!strcmp(err->code, "PGRST301"))
             sb_guard_report(app->guard, SB_THREAT_JWT_TAMPERING, req->client_addr,
-                            err->message, mono_us());
+                            err->message, sb_app_now_us());
         return NULL;
     }
     if (who->has_id) {
         char sub[24];
         snprintf(sub, sizeof(sub), "%lld", (long long)who->id);
         int wait = 0;
-        if (sb_guard_principal(app->guard, req->client_addr, sub, mono_us(), &wait) !=
+        if (sb_guard_principal(app->guard, req->client_addr, sub, sb_app_now_us(), &wait) !=
             SB_GUARD_GO) {
             sb_api_error_set(err, 429, "SB013",
                              "Too many requests for this account; retry in %d seconds", wait);
@@ -471,14 +466,9 @@ static void refuse(struct sb_http_response *resp, enum sb_guard_verdict verdict,
     bool banned = verdict == SB_GUARD_BANNED;
     const char *msg = banned ? "This address is blocked for a while after suspicious activity"
                              : "Too many requests; slow down";
-    if (auth) {
-        resp->status = banned ? 403 : 429;
-        resp->content_type = SB_HTTP_JSON;
-        sb_buf_reset(&resp->body);
-        sb_buf_printf(&resp->body, "{\"code\":%d,\"error_code\":\"%s\",\"msg\":\"%s\"}",
-                      resp->status, banned ? "request_blocked" : "over_request_rate_limit", msg);
-        return;
-    }
+    if (auth)
+        return sb_auth_error(resp, banned ? 403 : 429,
+                             banned ? "request_blocked" : "over_request_rate_limit", msg);
     error_response(resp, banned ? 403 : 429, banned ? "SB012" : "SB013", msg);
 }
 
@@ -513,7 +503,7 @@ static void operator_view(struct sb_app *app, struct sb_http_request *req, struc
         return;
     }
     sb_http_response_header(resp, "Cache-Control", "no-store");
-    int64_t now = mono_us();
+    int64_t now = sb_app_now_us();
     struct sb_guard_stats gstats;
     sb_guard_stats(app->guard, now, &gstats);
     if (metrics) {
@@ -575,7 +565,7 @@ void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, v
     if (!strcmp(path, "/_/ready"))
         return health(app, req, resp, true);
     /* the guard, before any parsing or database work */
-    int64_t now = mono_us();
+    int64_t now = sb_app_now_us();
     bool auth = sb_metrics_route_family(path) == SB_ROUTE_AUTH;
     int wait = 0;
     enum sb_guard_verdict verdict = sb_guard_before(app->guard, req->client_addr, NULL, auth, now, &wait);

@@ -161,7 +161,7 @@ int sb_auth_keys(struct sb_app *app, struct sb_buf *anon, struct sb_buf *service
 
 /* {"code": status, "error_code": code, "msg": message}: what supabase-js's
  * auth client reads (error_code, msg) from GoTrue. */
-static void gotrue_error(struct sb_http_response *resp, int status, const char *code, const char *msg)
+void sb_auth_error(struct sb_http_response *resp, int status, const char *code, const char *msg)
 {
     resp->status = status;
     resp->content_type = SB_HTTP_JSON;
@@ -175,7 +175,7 @@ static void gotrue_error(struct sb_http_response *resp, int status, const char *
 
 static void gotrue_api_error(struct sb_http_response *resp, const struct sb_api_error *err)
 {
-    gotrue_error(resp, err->status ? err->status : 400, err->code[0] ? err->code : "validation_failed",
+    sb_auth_error(resp, err->status ? err->status : 400, err->code[0] ? err->code : "validation_failed",
                  err->details && err->n_fields ? err->details : err->message ? err->message : "invalid request");
 }
 
@@ -413,7 +413,7 @@ static void job_finish(struct auth_job *job)
 {
     struct sb_http_response *resp = sb_http_deferred_response(job->deferred);
     if (job->gotrue_status) {
-        gotrue_error(resp, job->gotrue_status, job->gotrue_code, job->gotrue_msg);
+        sb_auth_error(resp, job->gotrue_status, job->gotrue_code, job->gotrue_msg);
     } else if (sb_api_error_is_set(&job->err)) {
         gotrue_api_error(resp, &job->err);
     } else {
@@ -423,7 +423,7 @@ static void job_finish(struct auth_job *job)
         } else if (job->kind == AUTH_UPDATE) {
             user_json(&job->user, &resp->body);
         } else if (session_json(job->app, &job->user, &job->session, &resp->body) != 0) {
-            gotrue_error(resp, 500, "unexpected_failure", "could not sign the access token");
+            sb_auth_error(resp, 500, "unexpected_failure", "could not sign the access token");
         }
     }
     if (job->password) {
@@ -703,7 +703,7 @@ static json_t *body_object(struct sb_http_request *req, struct sb_http_response 
     json_t *body = req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
     if (!json_is_object(body)) {
         json_decref(body);
-        gotrue_error(resp, 400, "bad_json", "Could not parse request body as JSON");
+        sb_auth_error(resp, 400, "bad_json", "Could not parse request body as JSON");
         return NULL;
     }
     return body;
@@ -722,7 +722,7 @@ static int take_password(struct auth_job *job, json_t *body, struct sb_http_resp
 {
     json_t *pw = json_object_get(body, "password");
     if (!json_is_string(pw)) {
-        gotrue_error(resp, 400, "validation_failed", "Signup requires a valid password");
+        sb_auth_error(resp, 400, "validation_failed", "Signup requires a valid password");
         return -1;
     }
     size_t len = json_string_length(pw);
@@ -736,7 +736,7 @@ static int take_password(struct auth_job *job, json_t *body, struct sb_http_resp
             return -1;
         }
     } else if (len > SB_PASSWORD_MAX_BYTES) {
-        gotrue_error(resp, 400, "validation_failed", "Password is too long");
+        sb_auth_error(resp, 400, "validation_failed", "Password is too long");
         return -1;
     }
     job->password = malloc(len + 1);
@@ -752,7 +752,7 @@ static int take_email(struct auth_job *job, json_t *body, struct sb_http_respons
     json_t *email = json_object_get(body, "email");
     const char *text = json_string_value(email);
     if (!text || !sb_format_email(text, strlen(text))) {
-        gotrue_error(resp, 400, "validation_failed", "Unable to validate email address: invalid format");
+        sb_auth_error(resp, 400, "validation_failed", "Unable to validate email address: invalid format");
         return -1;
     }
     job->email = sb_arena_strdup(job->req->arena, text);
@@ -768,7 +768,7 @@ static int take_email(struct auth_job *job, json_t *body, struct sb_http_respons
 static int take_fields(struct auth_job *job, json_t *data, bool update, struct sb_http_response *resp)
 {
     if (data && !json_is_object(data)) {
-        gotrue_error(resp, 400, "validation_failed", "data must be an object");
+        sb_auth_error(resp, 400, "validation_failed", "data must be an object");
         return -1;
     }
     if (update && (!data || json_object_size(data) == 0))
@@ -778,7 +778,7 @@ static int take_fields(struct auth_job *job, json_t *data, bool update, struct s
     json_object_foreach(data, key, value) {
         const struct sb_field *f = sb_collection_field(job->app->users, key);
         if (f && (!strcmp(key, "email") || !strcmp(key, "password") || f->write_rule)) {
-            gotrue_error(resp, 403, "not_admin", "this field cannot be set by the account itself");
+            sb_auth_error(resp, 403, "not_admin", "this field cannot be set by the account itself");
             return -1;
         }
     }
@@ -843,7 +843,7 @@ static void login(struct sb_app *app, struct sb_http_request *req, struct sb_htt
         char text[24];
         snprintf(text, sizeof(text), "%d", retry);
         sb_http_response_header(resp, "Retry-After", text);
-        gotrue_error(resp, 429, "over_request_rate_limit", "Too many failed sign-ins; try again later");
+        sb_auth_error(resp, 429, "over_request_rate_limit", "Too many failed sign-ins; try again later");
         sodium_memzero(job->password, job->password_len);
         free(job->password);
         return;
@@ -884,7 +884,7 @@ static void refresh(struct sb_app *app, struct sb_http_request *req, struct sb_h
     const char *token = json_string_value(json_object_get(body, "refresh_token"));
     if (!token || !*token || strlen(token) > 256) {
         json_decref(body);
-        gotrue_error(resp, 400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+        sb_auth_error(resp, 400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
         return;
     }
     struct auth_job *job = new_job(app, AUTH_REFRESH, req);
@@ -901,7 +901,7 @@ static const struct sb_identity *signed_in(struct sb_app *app, struct sb_http_re
     struct sb_api_error err = {0};
     const struct sb_identity *who = sb_auth_identity(app, req, &err);
     if (!who || !who->has_id) {
-        gotrue_error(resp, 401, who ? "no_authorization" : "bad_jwt",
+        sb_auth_error(resp, 401, who ? "no_authorization" : "bad_jwt",
                      who ? "This endpoint requires a valid Bearer token" : err.message ? err.message : "invalid JWT");
         sb_api_error_clear(&err);
         return NULL;
@@ -932,7 +932,7 @@ static void get_user(struct sb_app *app, struct sb_http_request *req, struct sb_
     bool found = false;
     struct sb_api_error err = {0};
     if (!db || load_user(app, db, who->id, req->arena, &u, &found, &err) != 0 || !found) {
-        gotrue_error(resp, 404, "user_not_found", "User not found");
+        sb_auth_error(resp, 404, "user_not_found", "User not found");
         sb_api_error_clear(&err);
         return;
     }
@@ -995,7 +995,7 @@ static void logout(struct sb_app *app, struct sb_http_request *req, struct sb_ht
 void sb_auth_handle(struct sb_app *app, const char *rest, struct sb_http_request *req, struct sb_http_response *resp)
 {
     if (!app->users) {
-        gotrue_error(resp, 404, "feature_disabled", "This spec has no auth block: accounts are not enabled");
+        sb_auth_error(resp, 404, "feature_disabled", "This spec has no auth block: accounts are not enabled");
         return;
     }
     enum sb_http_method m = req->method_id;
@@ -1006,7 +1006,7 @@ void sb_auth_handle(struct sb_app *app, const char *rest, struct sb_http_request
             return login(app, req, resp);
         if (strstr(req->query, "grant_type=refresh_token"))
             return refresh(app, req, resp);
-        return gotrue_error(resp, 400, "unsupported_grant_type", "grant_type must be password or refresh_token");
+        return sb_auth_error(resp, 400, "unsupported_grant_type", "grant_type must be password or refresh_token");
     }
     if (!strcmp(rest, "user") && m == SB_HTTP_GET)
         return get_user(app, req, resp);
@@ -1019,5 +1019,5 @@ void sb_auth_handle(struct sb_app *app, const char *rest, struct sb_http_request
         sb_buf_puts(&resp->body, "{\"external\":{\"email\":true},\"disable_signup\":false,\"mailer_autoconfirm\":true}");
         return;
     }
-    gotrue_error(resp, 404, "not_found", "Not found");
+    sb_auth_error(resp, 404, "not_found", "Not found");
 }

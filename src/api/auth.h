@@ -25,6 +25,10 @@ void sb_auth_handle(struct sb_app *app, const char *rest, struct sb_http_request
 const struct sb_identity *sb_auth_identity(struct sb_app *app, struct sb_http_request *req,
                                            struct sb_api_error *err);
 
+/* An error in GoTrue's shape, {"code": status, "error_code": code, "msg":
+ * msg}, which supabase-js's auth client reads; replaces any body. */
+void sb_auth_error(struct sb_http_response *resp, int status, const char *code, const char *msg);
+
 /* The anon and service keys: long-lived JWTs (role anon / service_role)
  * signed with the server's secret; text in out. */
 int sb_auth_keys(struct sb_app *app, struct sb_buf *anon, struct sb_buf *service);
