@@ -264,5 +264,29 @@ fi
 sb check "$bad/huge.spec" </dev/null
 verdict "a file over 4 MiB is named in the message" 1 "" "specbase: $bad/huge.spec: "
 
+# ---- migrations are audited -------------------------------------------------
+
+mig=$tmp/mig
+mkdir -p "$mig"
+printf 'app notes\ncollection note {\n  body text\n}\n' >"$mig/v1.spec"
+printf 'app notes\ncollection note {\n  body text\n  pinned bool\n}\n' >"$mig/v2.spec"
+expect "migrate: first apply" 0 "*" "*" -- migrate "$mig/v1.spec" --db "$mig/n.db" --apply
+expect "migrate: second apply" 0 "*" "*" -- migrate "$mig/v2.spec" --db "$mig/n.db" --apply
+expect "migrate: nothing left to apply" 0 "*" "*" -- migrate "$mig/v2.spec" --db "$mig/n.db" --apply
+expect "migrations: one entry each" 0 "+" "" -- audit log --db "$mig/n.db" --json
+if node -e '
+  const lines = require("fs").readFileSync(0, "utf8").trim().split("\n").map(JSON.parse);
+  const ok = lines.length === 2 && lines.every((e) => e.op === "migration" && e.actor_role === "operator") &&
+    lines[0].changes.first === true && lines[1].changes.first === false &&
+    lines[1].changes.steps.length === 1 && /pinned/.test(lines[1].changes.steps[0]) &&
+    lines[1].changes.backup && /v2\.spec$/.test(lines[1].changes.spec) &&
+    lines[0].changes.hash !== lines[1].changes.hash;
+  process.exit(ok ? 0 : 1);' <"$tmp/out"; then
+    pass "migrations: spec, hash, steps and backup recorded"
+else
+    fail "migrations: spec, hash, steps and backup recorded" "$(head -c 600 "$tmp/out")"
+fi
+expect "migrations: the chain verifies" 0 "ok: 2 entries" "" -- audit verify --db "$mig/n.db"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

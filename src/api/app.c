@@ -1,8 +1,8 @@
 /* The application context and the router of /rest/v1 and /_/ (see app.h).
  * Routes: /rest/v1/ (OpenAPI), /rest/v1/<collection> (records.c),
  * /rest/v1/rpc/<action> (actions.c), /auth/v1/ (auth.c), /_/health,
- * /_/ready, /_/metrics and /_/threats. Everything else is PostgREST's 404
- * PGRST125. Every request but the health checks passes the guard first
+ * /_/ready, /_/metrics, /_/threats and /_/audit (audit_api.c). Everything
+ * else is PostgREST's 404 PGRST125. Every request but the health checks passes the guard first
  * (guard/threat.h): bans, rate limits, the probe scanner. */
 #include "api/app.h"
 
@@ -18,6 +18,8 @@
 #include "api/actions.h"
 #include "api/auth.h"
 #include "api/openapi.h"
+#include "spec/spec.h"
+#include "store/meta.h"
 #include "store/stmt.h"
 #include "util/json_out.h"
 #include "util/die.h"
@@ -101,10 +103,45 @@ static int parse_policy(const char *text, struct sb_guard_config *cfg, struct sb
     return 0;
 }
 
-/* The guard's configuration from the environment (docs/security.md). */
-static int guard_config(struct sb_guard_config *cfg, struct sb_buf *err)
+/* The spec's security block over cfg: limits and the policy (checked by
+ * the spec's checker). A limit without a burst may spend its whole unit's
+ * allowance at once. */
+static void spec_guard_config(const struct sb_model *model, struct sb_guard_config *cfg)
+{
+    static const struct {
+        const char *scope;
+        size_t offset;
+    } limits[] = {
+        {"address", offsetof(struct sb_guard_config, per_address)},
+        {"user", offsetof(struct sb_guard_config, per_principal)},
+        {"auth", offsetof(struct sb_guard_config, auth_per_address)},
+    };
+    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+        const struct sb_security_entry *e = sb_security_limit(model, limits[i].scope);
+        if (!e)
+            continue;
+        struct sb_ratelimit_rate *rate = (struct sb_ratelimit_rate *)((char *)cfg + limits[i].offset);
+        rate->per_second = (double)e->count / (double)e->per_s;
+        rate->burst = (double)(e->burst_offset ? e->burst : e->count);
+    }
+    const struct sb_security *sec = &model->security;
+    for (size_t i = 0; i < sec->n_entries; i++) {
+        const struct sb_security_entry *e = &sec->entries[i];
+        int kind = e->kind == SB_SEC_ON ? sb_threat_kind_parse(e->name) : -1;
+        int action = kind >= 0 ? sb_threat_action_parse(e->action) : -1;
+        if (action < 0)
+            continue;
+        cfg->action[kind] = (enum sb_threat_action)action;
+        cfg->duration_s[kind] = e->duration_offset ? e->duration_n * e->duration_unit_s : 0;
+    }
+}
+
+/* The guard's configuration: the defaults, the spec's security block, then
+ * the environment, which overrides both (docs/security.md). */
+static int guard_config(const struct sb_model *model, struct sb_guard_config *cfg, struct sb_buf *err)
 {
     sb_guard_config_default(cfg);
+    spec_guard_config(model, cfg);
     const char *on = getenv("SPECBASE_GUARD");
     if (on && *on) {
         if (!strcmp(on, "off"))
@@ -142,6 +179,7 @@ static int guard_config(struct sb_guard_config *cfg, struct sb_buf *err)
         }
         cfg->ban_s = v;
         cfg->throttle_s = v;
+        memset(cfg->duration_s, 0, sizeof(cfg->duration_s));
     }
     return 0;
 }
@@ -243,7 +281,7 @@ static void threat_sink(const struct sb_threat_event *event, void *ctx)
     sb_threat_event_json(event, &json);
     if (event->action == SB_THREAT_BAN && json.len && json.data[json.len - 1] == '}') {
         json.len--; /* how long the ban lasts, for the list of bans */
-        sb_buf_printf(&json, ",\"ban_seconds\":%lld}", (long long)app->ban_s);
+        sb_buf_printf(&json, ",\"ban_seconds\":%lld}", (long long)app->ban_s[event->kind]);
     }
     audit_later(app, NULL, NULL, event->addr, NULL, SB_AUDIT_OP_THREAT, NULL, sb_buf_take(&json));
 }
@@ -292,10 +330,11 @@ int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db
     }
     app->reader_key_made = true;
     struct sb_guard_config gcfg;
-    if (guard_config(&gcfg, err) != 0)
+    if (guard_config(model, &gcfg, err) != 0)
         return -1;
     app->guard = sb_guard_new(&gcfg);
-    app->ban_s = gcfg.ban_s;
+    for (int k = 0; k < SB_THREAT_N_KINDS; k++)
+        app->ban_s[k] = gcfg.duration_s[k] ? gcfg.duration_s[k] : gcfg.ban_s;
     app->metrics = sb_metrics_new();
     const char *token = getenv("SPECBASE_METRICS_TOKEN");
     if (token && *token) {
@@ -321,6 +360,10 @@ int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db
     }
     app->openapi_len = doc.len;
     app->openapi = sb_buf_take(&doc);
+    sb_buf_init(&doc);
+    sb_spec_to_json(model, &doc);
+    sb_sha256_hex(sb_buf_str(&doc), doc.len, app->spec_hash);
+    sb_buf_free(&doc);
     return sb_auth_init(app, err);
 }
 
@@ -441,16 +484,28 @@ static void health(struct sb_app *app, struct sb_http_request *req, struct sb_ht
     }
     struct sb_buf err;
     sb_buf_init(&err);
+    const char *reason = NULL;
     sqlite3 *db = sb_app_reader(app, &err);
-    bool ok = db && sqlite3_exec(db, "SELECT 1 FROM _sb_spec LIMIT 1", NULL, NULL, NULL) == SQLITE_OK;
+    struct sb_applied applied = {0};
+    int found = db ? sb_meta_applied(db, &applied, &err) : -1;
+    if (found < 0)
+        reason = "the database cannot be read";
+    else if (found == 0)
+        reason = "no spec is applied";
+    else if (strcmp(applied.hash, app->spec_hash) != 0)
+        reason = "the database holds another spec than the one served (migrated behind the server?)";
     /* and the write path: the writer thread runs a unit and commits */
-    if (ok && app->writer)
-        ok = sb_writer_exec(app->writer, ready_probe, NULL, NULL) == 0;
+    else if (app->writer && sb_writer_exec(app->writer, ready_probe, NULL, NULL) != 0)
+        reason = "the writer cannot commit";
+    if (found > 0)
+        sb_applied_free(&applied);
     sb_buf_free(&err);
     (void)req;
-    if (!ok) {
+    if (reason) {
         resp->status = 503;
-        sb_buf_puts(&resp->body, "{\"status\":\"unavailable\"}");
+        sb_buf_puts(&resp->body, "{\"status\":\"unavailable\",\"reason\":");
+        sb_json_string(&resp->body, reason, strlen(reason));
+        sb_buf_putc(&resp->body, '}');
         return;
     }
     sb_buf_puts(&resp->body, "{\"status\":\"ready\"}");
@@ -583,6 +638,8 @@ void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, v
         return operator_view(app, req, resp, true);
     if (!strcmp(path, "/_/threats"))
         return operator_view(app, req, resp, false);
+    if (!strcmp(path, "/_/audit"))
+        return sb_audit_api_handle(app, req, resp);
     static const char auth_prefix[] = "/auth/v1/";
     if (!strncmp(path, auth_prefix, sizeof(auth_prefix) - 1))
         return sb_auth_handle(app, path + sizeof(auth_prefix) - 1, req, resp);

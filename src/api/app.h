@@ -33,6 +33,7 @@ struct sb_app {
     pthread_key_t reader_key;       /* this thread's read connection */
     bool reader_key_made;
     size_t max_rows;                /* rows per bulk insert */
+    char spec_hash[65];             /* the served model's hash, as _sb_spec stores it */
     char *openapi;                  /* owned: the OpenAPI document, made once */
     size_t openapi_len;
     /* accounts (api/auth.c) */
@@ -48,7 +49,7 @@ struct sb_app {
     struct sb_guard *guard;         /* owned: rate limits, threat events, bans */
     struct sb_metrics *metrics;     /* owned: counters for /_/metrics */
     char *metrics_token;            /* owned: SPECBASE_METRICS_TOKEN, or NULL */
-    int64_t ban_s;                  /* how long the guard's bans last */
+    int64_t ban_s[SB_THREAT_N_KINDS]; /* how long a ban for each event kind lasts */
     _Atomic(struct sb_http_server *) server; /* for its counters; set by sb_app_serving */
 };
 
@@ -89,6 +90,10 @@ sqlite3 *sb_app_reader(struct sb_app *app, struct sb_buf *err);
  * fails verification: 401). */
 const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_request *req,
                                           struct sb_api_error *err);
+
+/* GET /_/audit, the audit trail for the roles the spec allows
+ * (audit_api.c). */
+void sb_audit_api_handle(struct sb_app *app, struct sb_http_request *req, struct sb_http_response *resp);
 
 /* Handlers of /rest/v1/<collection> (records.c). */
 void sb_records_handle(struct sb_app *app, const struct sb_collection *coll,

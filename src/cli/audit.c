@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "store/audit.h"
 #include "store/db.h"
+#include "store/audit_log.h"
 #include "util/json_out.h"
 
 static const struct sb_cli_usage usage = {
@@ -173,44 +174,6 @@ static int run_head(sqlite3 *db)
     return rc;
 }
 
-static void json_text_or_null(struct sb_buf *out, sqlite3_stmt *stmt, int i)
-{
-    const char *text = (const char *)sqlite3_column_text(stmt, i);
-    if (text)
-        sb_json_string(out, text, (size_t)sqlite3_column_bytes(stmt, i));
-    else
-        sb_buf_puts(out, "null");
-}
-
-static void log_json(struct sb_buf *out, sqlite3_stmt *stmt)
-{
-    static const char *const names[] = {"seq",        "at",         "actor_sub", "actor_role",
-                                        "actor_addr", "request_id", "op",        "collection",
-                                        "row_id",     "changes",    "prev_hash", "hash"};
-    sb_buf_putc(out, '{');
-    for (int i = 0; i < 12; i++) {
-        if (i)
-            sb_buf_putc(out, ',');
-        sb_json_key(out, names[i]);
-        int type = sqlite3_column_type(stmt, i);
-        if (type == SQLITE_INTEGER) {
-            sb_json_int(out, sqlite3_column_int64(stmt, i));
-        } else if (i == 9 && type == SQLITE_TEXT) {
-            /* the changes object as is, when it is JSON (a tampered row may not be) */
-            const char *text = (const char *)sqlite3_column_text(stmt, i);
-            json_t *parsed = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-            if (parsed && json_is_object(parsed))
-                sb_buf_puts(out, text);
-            else
-                json_text_or_null(out, stmt, i);
-            json_decref(parsed);
-        } else {
-            json_text_or_null(out, stmt, i);
-        }
-    }
-    sb_buf_puts(out, "}\n");
-}
-
 /* A column for the table: "-" for NULL, control bytes shown as '?' so that
  * a hostile value cannot drive the terminal. */
 static void put_cell(struct sb_buf *out, sqlite3_stmt *stmt, int i, int width)
@@ -245,44 +208,28 @@ static void log_line(struct sb_buf *out, sqlite3_stmt *stmt)
 
 static int run_log(sqlite3 *db, const struct options *opts)
 {
-    struct sb_buf sql, out;
-    sb_buf_init(&sql);
+    struct sb_buf out, err;
     sb_buf_init(&out);
-    sb_buf_puts(&sql, "SELECT \"seq\", \"at\", \"actor_sub\", \"actor_role\", \"actor_addr\", "
-                      "\"request_id\", \"op\", \"collection\", \"row_id\", \"changes\", "
-                      "\"prev_hash\", \"hash\" FROM \"_sb_audit\" WHERE 1");
-    if (opts->since)
-        sb_buf_puts(&sql, " AND \"at\" >= ?1");
-    if (opts->actor)
-        sb_buf_puts(&sql, " AND \"actor_sub\" = ?2");
-    if (opts->collection)
-        sb_buf_puts(&sql, " AND \"collection\" = ?3");
-    if (opts->op)
-        sb_buf_puts(&sql, " AND \"op\" = ?4");
-    sb_buf_puts(&sql, " ORDER BY \"seq\"");
+    sb_buf_init(&err);
+    struct sb_audit_filter filter = {
+        .since = opts->since, .actor = opts->actor, .collection = opts->collection, .op = opts->op};
     sqlite3_stmt *stmt = NULL;
     int rc = SB_EXIT_INPUT;
-    if (sqlite3_prepare_v2(db, sb_buf_str(&sql), -1, &stmt, NULL) != SQLITE_OK) {
-        fprintf(stderr, "specbase audit: reading the audit trail: %s\n", sqlite3_errmsg(db));
+    if (sb_audit_log_query(db, &filter, &stmt, &err) != 0) {
+        fprintf(stderr, "specbase audit: %s\n", sb_buf_str(&err));
         goto done;
     }
-    if (opts->since)
-        sqlite3_bind_text(stmt, 1, opts->since, -1, SQLITE_STATIC);
-    if (opts->actor)
-        sqlite3_bind_text(stmt, 2, opts->actor, -1, SQLITE_STATIC);
-    if (opts->collection)
-        sqlite3_bind_text(stmt, 3, opts->collection, -1, SQLITE_STATIC);
-    if (opts->op)
-        sqlite3_bind_text(stmt, 4, opts->op, -1, SQLITE_STATIC);
     if (!opts->json)
         sb_buf_printf(&out, "%-6s %-27s %-13s %-16s %-8s %-24s %s\n", "seq", "at", "op",
                       "collection", "row_id", "actor", "changes");
     int step;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (opts->json)
-            log_json(&out, stmt);
-        else
+        if (opts->json) {
+            sb_audit_row_json(stmt, &out);
+            sb_buf_putc(&out, '\n');
+        } else {
             log_line(&out, stmt);
+        }
         if (out.len > 1 << 16) {
             if (sb_cli_write_stdout(out.data, out.len) != 0)
                 goto done;
@@ -297,7 +244,7 @@ static int run_log(sqlite3 *db, const struct options *opts)
         rc = SB_EXIT_OK;
 done:
     sqlite3_finalize(stmt);
-    sb_buf_free(&sql);
+    sb_buf_free(&err);
     sb_buf_free(&out);
     return rc;
 }

@@ -519,6 +519,8 @@ struct sb_guard *sb_guard_new(const struct sb_guard_config *cfg)
     c->ban_s = clamp64(c->ban_s, 1, 30 * 86400);
     c->throttle_s = clamp64(c->throttle_s, 1, 30 * 86400);
     c->repeat_s = clamp64(c->repeat_s, 0, 86400);
+    for (size_t i = 0; i < SB_THREAT_N_KINDS; i++)
+        c->duration_s[i] = clamp64(c->duration_s[i], 0, 30 * 86400);
     if (!(c->throttle_factor >= 1))
         c->throttle_factor = 1;
     for (size_t i = 0; i < SB_THREAT_N_KINDS; i++)
@@ -639,6 +641,14 @@ static void copy_printable(char *out, size_t size, const char *text)
     out[n] = '\0';
 }
 
+/* How long kind's throttle or ban lasts, in seconds. */
+static int64_t action_s(const struct sb_guard *g, enum sb_threat_kind kind)
+{
+    if (g->cfg.duration_s[kind])
+        return g->cfg.duration_s[kind];
+    return g->cfg.action[kind] == SB_THREAT_BAN ? g->cfg.ban_s : g->cfg.throttle_s;
+}
+
 /* Count an event of kind from addr, apply the policy to addr's source and
  * put the event in the ring (unless the same kind came from addr within
  * repeat_s). Returns the action taken. */
@@ -654,10 +664,10 @@ static enum sb_threat_action record(struct sb_guard *g, enum sb_threat_kind kind
         struct source *src = find_source(set, key, addr, now_us, true);
         src->last_us = now_us;
         if (action == SB_THREAT_BAN) {
-            src->banned_until_us = now_us + g->cfg.ban_s * US_PER_S;
+            src->banned_until_us = now_us + action_s(g, kind) * US_PER_S;
             src->ban_kind = kind;
         } else if (action == SB_THREAT_THROTTLE) {
-            src->throttled_until_us = now_us + g->cfg.throttle_s * US_PER_S;
+            src->throttled_until_us = now_us + action_s(g, kind) * US_PER_S;
         }
         if (src->last_event_us[kind] && now_us - src->last_event_us[kind] < g->cfg.repeat_s * US_PER_S)
             to_ring = false;
@@ -761,7 +771,7 @@ enum sb_guard_verdict sb_guard_before(struct sb_guard *g, const char *addr, cons
     enum sb_threat_action action = record(g, SB_THREAT_RATE_LIMITED, addr, 0, detail, now_us);
     if (action == SB_THREAT_BAN) {
         if (retry_after)
-            *retry_after = (int)g->cfg.ban_s;
+            *retry_after = (int)action_s(g, SB_THREAT_RATE_LIMITED);
         return SB_GUARD_BANNED;
     }
     return SB_GUARD_LIMITED;
@@ -783,7 +793,7 @@ enum sb_guard_verdict sb_guard_principal(struct sb_guard *g, const char *addr,
         record(g, SB_THREAT_RATE_LIMITED, addr, 0, "principal limit", now_us);
     if (action == SB_THREAT_BAN) {
         if (retry_after)
-            *retry_after = (int)g->cfg.ban_s;
+            *retry_after = (int)action_s(g, SB_THREAT_RATE_LIMITED);
         return SB_GUARD_BANNED;
     }
     return SB_GUARD_LIMITED;

@@ -145,6 +145,8 @@ struct sb_guard_config {
     int64_t repeat_s;          /* the same kind from the same address is put in the ring
                                   at most once per repeat_s (counters see all): 10 */
     enum sb_threat_action action[SB_THREAT_N_KINDS]; /* the policy; defaults in the list */
+    int64_t duration_s[SB_THREAT_N_KINDS]; /* a throttle or ban for this kind lasts this long;
+                                              0: throttle_s or ban_s */
     size_t sources;   /* addresses tracked for bursts, throttles and bans: 16384 */
     size_t principals; /* principals with a bucket: 16384 */
     size_t events;    /* events kept in the ring: 1024 */

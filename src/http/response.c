@@ -149,13 +149,19 @@ static const char *allowed_origin(const struct sb_http_exchange *ex)
     return NULL;
 }
 
+/* No answer is a page: if a browser is ever led to render one, it loads
+ * nothing and cannot be framed. */
+#define CSP "default-src 'none'; frame-ancestors 'none'"
+#define SB_COMMON_HEADERS 7
+
 /* The headers of every answer, in order. Returns how many were set. */
 static size_t common_headers(const struct sb_http_exchange *ex, bool preflight,
-                             struct http_hdr out[6])
+                             struct http_hdr out[SB_COMMON_HEADERS])
 {
     size_t n = 0;
     out[n++] = (struct http_hdr){"X-Request-Id", ex->req.request_id};
     out[n++] = (struct http_hdr){"X-Content-Type-Options", "nosniff"};
+    out[n++] = (struct http_hdr){"Content-Security-Policy", CSP};
     const char *origin = allowed_origin(ex);
     if (origin)
         out[n++] = (struct http_hdr){"Access-Control-Allow-Origin", origin};
@@ -216,7 +222,7 @@ enum MHD_Result http_queue(struct sb_http_exchange *ex, struct sb_http_response 
         MHD_add_response_header(r, "Content-Type", resp->content_type);
     for (const struct sb_http_header_line *line = resp->headers; line; line = line->next)
         MHD_add_response_header(r, line->name, line->value);
-    struct http_hdr common[6];
+    struct http_hdr common[SB_COMMON_HEADERS];
     bool preflight = ex->req.method_id == SB_HTTP_OPTIONS && resp->status == 200 && ex->hdrs &&
                      sb_http_header(&ex->req, "Access-Control-Request-Method");
     size_t n = common_headers(ex, preflight, common);
@@ -264,7 +270,7 @@ void http_format_raw(struct sb_http_exchange *ex, struct sb_buf *out)
         sb_buf_printf(out, "%s: %s\r\n", line->name, line->value);
     bool close_was = ex->close_after;
     ex->close_after = true;
-    struct http_hdr common[6];
+    struct http_hdr common[SB_COMMON_HEADERS];
     size_t n = common_headers(ex, false, common);
     ex->close_after = close_was;
     for (size_t i = 0; i < n; i++)
@@ -288,7 +294,8 @@ void http_format_raw_error(const struct sb_http_server *srv, enum http_error_id 
     put_date(out);
     sb_buf_printf(out,
                   "Content-Type: %s\r\nContent-Length: %zu\r\n"
-                  "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\n",
+                  "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\n"
+                  "Content-Security-Policy: " CSP "\r\n",
                   SB_HTTP_JSON, body.len, request_id);
     if (srv->cors_any)
         sb_buf_printf(out,

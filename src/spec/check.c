@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "guard/threat.h"
 #include "spec/check_int.h"
 #include "spec/spec.h"
 
@@ -388,6 +389,110 @@ static void check_auth(struct checker *c)
     c->users = users;
 }
 
+/* ---- security ------------------------------------------------------------- */
+
+#define SECURITY_MAX_RATE 1000000      /* requests per unit */
+#define SECURITY_MAX_BURST 10000000
+#define SECURITY_MAX_DURATION (30 * 86400)
+
+static void unknown_word(struct checker *c, size_t offset, const char *word, const char *what,
+                         const char *const *words)
+{
+    const char *hint = sb_suggest(word, strlen(word), words);
+    sb_diag_error(c->diags, offset, strlen(word), "unknown %s '%s'%s%s%s", what, word,
+                  hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+}
+
+static void check_limit(struct checker *c, const struct sb_security_entry *e)
+{
+    static const char *const scopes[] = {"address", "user", "auth", NULL};
+    if (!in_list(e->name, scopes)) {
+        unknown_word(c, e->name_offset, e->name, "limit", scopes);
+        return;
+    }
+    for (const struct sb_security_entry *o = c->model->security.entries; o < e; o++)
+        if (o->kind == SB_SEC_LIMIT && !strcmp(o->name, e->name)) {
+            sb_diag_error(c->diags, e->name_offset, strlen(e->name), "limit '%s' is given twice", e->name);
+            return;
+        }
+    if (e->count < 1 || e->count > SECURITY_MAX_RATE)
+        sb_diag_error(c->diags, e->name_offset, e->end - e->name_offset,
+                      "a rate is 1 to %d requests per unit; got %lld", SECURITY_MAX_RATE, (long long)e->count);
+    if (e->burst_offset && (e->burst < 1 || e->burst > SECURITY_MAX_BURST))
+        sb_diag_error(c->diags, e->burst_offset, e->end - e->burst_offset,
+                      "a burst is 1 to %d requests; got %lld", SECURITY_MAX_BURST, (long long)e->burst);
+}
+
+static void check_on(struct checker *c, const struct sb_security_entry *e)
+{
+    const char *kinds[SB_THREAT_N_KINDS + 1];
+    for (int k = 0; k < SB_THREAT_N_KINDS; k++)
+        kinds[k] = sb_threat_kind_name(k);
+    kinds[SB_THREAT_N_KINDS] = NULL;
+    static const char *const actions[] = {"log", "throttle", "ban", NULL};
+    if (sb_threat_kind_parse(e->name) < 0) {
+        unknown_word(c, e->name_offset, e->name, "event kind", kinds);
+        return;
+    }
+    for (const struct sb_security_entry *o = c->model->security.entries; o < e; o++)
+        if (o->kind == SB_SEC_ON && !strcmp(o->name, e->name)) {
+            sb_diag_error(c->diags, e->name_offset, strlen(e->name), "'on %s' is given twice", e->name);
+            return;
+        }
+    if (!in_list(e->action, actions)) {
+        sb_diag_error(c->diags, e->action_offset, strlen(e->action),
+                      "unknown action '%s': log, throttle or ban", e->action);
+        return;
+    }
+    if (!e->duration_offset)
+        return;
+    if (!strcmp(e->action, "log"))
+        sb_diag_error(c->diags, e->duration_offset, e->end - e->duration_offset,
+                      "'log' takes no duration; 'throttle' and 'ban' do");
+    else if (e->duration_n < 1 || e->duration_n > SECURITY_MAX_DURATION / e->duration_unit_s)
+        sb_diag_error(c->diags, e->duration_offset, e->end - e->duration_offset,
+                      "a %s lasts 1 second to 30 days", e->action);
+}
+
+static void check_audit_readers(struct checker *c, const struct sb_security_entry *e)
+{
+    for (const struct sb_security_entry *o = c->model->security.entries; o < e; o++)
+        if (o->kind == SB_SEC_AUDIT) {
+            sb_diag_error(c->diags, e->start, 5, "'audit' is given twice; list every role on one line");
+            return;
+        }
+    for (size_t i = 0; i < e->n_roles; i++) {
+        const char *role = e->roles[i];
+        size_t off = e->role_offsets[i];
+        if (!strcmp(role, "anon"))
+            sb_diag_error(c->diags, off, strlen(role), "anonymous callers may not read the audit trail");
+        else if (!strcmp(role, "service"))
+            sb_diag_error(c->diags, off, strlen(role), "the service key may always read the audit trail; "
+                                                      "list only the other roles that may");
+        else if (!in_list(role, c->role_names))
+            sb_diag_error(c->diags, off, strlen(role), "role '%s' is not declared in the auth block's roles",
+                          role);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(role, e->roles[j]))
+                sb_diag_error(c->diags, off, strlen(role), "role '%s' is listed twice", role);
+    }
+}
+
+/* Names, ranges and repeats of the security block; after check_auth (the
+ * roles). */
+static void check_security(struct checker *c)
+{
+    const struct sb_security *sec = &c->model->security;
+    for (size_t i = 0; i < sec->n_entries; i++) {
+        const struct sb_security_entry *e = &sec->entries[i];
+        switch (e->kind) {
+        case SB_SEC_LIMIT: check_limit(c, e); break;
+        case SB_SEC_ON: check_on(c, e); break;
+        case SB_SEC_AUDIT: check_audit_readers(c, e); break;
+        }
+    }
+}
+
 /* The users collection's required fields; run after fields are laid out. */
 static void check_users_fields(struct checker *c)
 {
@@ -584,6 +689,7 @@ int sb_spec_check(struct sb_model *model, struct sb_diags *diags)
     for (size_t i = 0; i < model->n_collections; i++)
         layout_fields(&c, model->collections[i]);
     check_auth(&c);
+    check_security(&c);
     check_users_fields(&c);
     for (size_t i = 0; i < model->n_collections; i++)
         check_collection(&c, model->collections[i]);

@@ -919,6 +919,62 @@ static void put_auth(struct printer *p)
     close_block(p, auth->body_end, auth->end);
 }
 
+static const char *unit_word(int64_t seconds, bool rate)
+{
+    switch (seconds) {
+    case 1: return rate ? "s" : "second";
+    case 60: return rate ? "min" : "minute";
+    case 3600: return rate ? "h" : "hour";
+    default: return rate ? "d" : "day";
+    }
+}
+
+static void put_security_entry(struct sb_buf *out, const struct sb_security_entry *e)
+{
+    switch (e->kind) {
+    case SB_SEC_LIMIT:
+        sb_buf_printf(out, "limit %s: %lld/%s", e->name, (long long)e->count, unit_word(e->per_s, true));
+        if (e->burst_offset)
+            sb_buf_printf(out, " burst %lld", (long long)e->burst);
+        break;
+    case SB_SEC_ON:
+        sb_buf_printf(out, "on %s: %s", e->name, e->action);
+        if (e->duration_offset)
+            sb_buf_printf(out, " %lld %s%s", (long long)e->duration_n, unit_word(e->duration_unit_s, false),
+                          e->duration_n == 1 ? "" : "s");
+        break;
+    case SB_SEC_AUDIT:
+        sb_buf_puts(out, "audit: ");
+        for (size_t i = 0; i < e->n_roles; i++)
+            sb_buf_printf(out, "%s%s", i ? ", " : "", e->roles[i]);
+        break;
+    }
+}
+
+static void put_security(struct printer *p)
+{
+    const struct sb_security *sec = &p->model->security;
+    size_t header_end = block_open(p, sec->offset + 8);
+    flush_comments(p, 0, header_end);
+    begin_line(p, 0, sec->offset);
+    sb_buf_puts(p->out, "security {");
+    if (block_empty(p, sec->n_entries, sec->body_end)) {
+        sb_buf_putc(p->out, '}');
+        finish_line(p, sec->end, SIZE_MAX);
+        return;
+    }
+    finish_line(p, header_end, sec->entries[0].start);
+    p->no_blank = true;
+    for (size_t i = 0; i < sec->n_entries; i++) {
+        const struct sb_security_entry *e = &sec->entries[i];
+        flush_comments(p, 1, e->end);
+        begin_line(p, 1, e->start);
+        put_security_entry(p->out, e);
+        finish_line(p, e->end, i + 1 < sec->n_entries ? sec->entries[i + 1].start : sec->body_end);
+    }
+    close_block(p, sec->body_end, sec->end);
+}
+
 static void put_app(struct printer *p)
 {
     const struct sb_model *model = p->model;
@@ -941,6 +997,7 @@ void sb_spec_format(const struct sb_model *model, struct sb_buf *out)
         switch (item->kind) {
         case SB_ITEM_APP: put_app(&p); break;
         case SB_ITEM_AUTH: put_auth(&p); break;
+        case SB_ITEM_SECURITY: put_security(&p); break;
         case SB_ITEM_COLLECTION: put_collection(&p, item->item); break;
         case SB_ITEM_ACTION: put_action(&p, item->item); break;
         }

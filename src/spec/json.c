@@ -458,12 +458,47 @@ static json_t *auth_json(const struct sb_auth *auth)
     return obj;
 }
 
+static json_t *security_json(const struct sb_security *sec)
+{
+    if (!sec->present)
+        return json_null();
+    json_t *obj = json_object(), *limits = json_object(), *policy = json_object(), *audit = json_array();
+    for (size_t i = 0; i < sec->n_entries; i++) {
+        const struct sb_security_entry *e = &sec->entries[i];
+        json_t *item = json_object();
+        switch (e->kind) {
+        case SB_SEC_LIMIT:
+            set(item, "requests", json_integer(e->count));
+            set(item, "per_seconds", json_integer(e->per_s));
+            set(item, "burst", e->burst_offset ? json_integer(e->burst) : json_null());
+            set(limits, e->name, item);
+            break;
+        case SB_SEC_ON:
+            set(item, "action", jstr(e->action));
+            set(item, "seconds",
+                e->duration_offset ? json_integer(e->duration_n * e->duration_unit_s) : json_null());
+            set(policy, e->name, item);
+            break;
+        case SB_SEC_AUDIT:
+            json_decref(item);
+            for (size_t j = 0; j < e->n_roles; j++)
+                json_array_append_new(audit, jstr(e->roles[j]));
+            break;
+        }
+    }
+    set(obj, "limits", limits);
+    set(obj, "policy", policy);
+    set(obj, "audit", audit);
+    return obj;
+}
+
 void sb_spec_to_json(const struct sb_model *model, struct sb_buf *out)
 {
     json_t *root = json_object();
     set(root, "specbase", json_integer(SB_MODEL_JSON_VERSION));
     set(root, "app", jstr(model->app_name));
     set(root, "auth", auth_json(&model->auth));
+    set(root, "security", security_json(&model->security));
     json_t *collections = json_array();
     for (size_t i = 0; i < model->n_collections; i++)
         json_array_append_new(collections, collection_json(model->collections[i]));

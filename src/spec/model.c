@@ -103,3 +103,29 @@ const struct sb_action *sb_model_action(const struct sb_model *model, const char
             return model->actions[i];
     return NULL;
 }
+
+const struct sb_security_entry *sb_security_limit(const struct sb_model *model, const char *scope)
+{
+    const struct sb_security *sec = &model->security;
+    for (size_t i = 0; i < sec->n_entries; i++)
+        if (sec->entries[i].kind == SB_SEC_LIMIT && sec->entries[i].name &&
+            strcmp(sec->entries[i].name, scope) == 0)
+            return &sec->entries[i];
+    return NULL;
+}
+
+bool sb_security_audit_reader(const struct sb_model *model, const char *role)
+{
+    if (!role)
+        return false;
+    if (strcmp(role, "service") == 0)
+        return true;
+    const struct sb_security *sec = &model->security;
+    for (size_t i = 0; i < sec->n_entries; i++)
+        if (sec->entries[i].kind == SB_SEC_AUDIT)
+            for (size_t j = 0; j < sec->entries[i].n_roles; j++)
+                if (strcmp(sec->entries[i].roles[j], role) == 0 ||
+                    (strcmp(sec->entries[i].roles[j], "authenticated") == 0 && strcmp(role, "anon") != 0))
+                    return true;
+    return false;
+}

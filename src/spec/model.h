@@ -338,11 +338,46 @@ struct sb_auth {
     size_t n_roles;
 };
 
-enum sb_item_kind { SB_ITEM_APP, SB_ITEM_AUTH, SB_ITEM_COLLECTION, SB_ITEM_ACTION };
+/* The security block (docs/spec.md §13): rate limits, the threat policy
+ * and who may read the audit trail. Entries are kept in source order (for
+ * fmt); the checker validates names and values. */
+enum sb_security_kind {
+    SB_SEC_LIMIT, /* limit SCOPE: N/UNIT [burst B] */
+    SB_SEC_ON,    /* on EVENT: log | throttle [DURATION] | ban [DURATION] */
+    SB_SEC_AUDIT, /* audit: ROLE, ... */
+};
+
+struct sb_security_entry {
+    enum sb_security_kind kind;
+    size_t start, end;       /* the entry's first token; after its last */
+    const char *name;        /* LIMIT: the scope; ON: the event kind (NULL after an error) */
+    size_t name_offset;
+    int64_t count;           /* LIMIT: requests per unit */
+    int64_t per_s;           /* LIMIT: the unit in seconds (1, 60, 3600, 86400) */
+    int64_t burst;           /* LIMIT: 0 when not given */
+    size_t burst_offset;
+    const char *action;      /* ON: "log", "throttle" or "ban" (as written; checked) */
+    size_t action_offset;
+    int64_t duration_n;      /* ON: 0 when not given */
+    int64_t duration_unit_s; /* ON: 1, 60, 3600 or 86400 */
+    size_t duration_offset;
+    const char **roles;      /* AUDIT */
+    size_t *role_offsets;
+    size_t n_roles;
+};
+
+struct sb_security {
+    bool present;
+    size_t offset, end, body_end; /* `security` keyword; after '}'; the '}' */
+    struct sb_security_entry *entries;
+    size_t n_entries;
+};
+
+enum sb_item_kind { SB_ITEM_APP, SB_ITEM_AUTH, SB_ITEM_SECURITY, SB_ITEM_COLLECTION, SB_ITEM_ACTION };
 
 struct sb_item {
     enum sb_item_kind kind;
-    void *item; /* NULL for APP and AUTH; the collection or action otherwise */
+    void *item; /* NULL for APP, AUTH and SECURITY; the collection or action otherwise */
 };
 
 struct sb_comment {
@@ -358,6 +393,7 @@ struct sb_model {
     size_t app_start;       /* the `app` keyword */
     size_t app_offset;      /* the name */
     struct sb_auth auth;
+    struct sb_security security;
     struct sb_collection **collections;
     size_t n_collections;
     struct sb_action **actions;
@@ -376,6 +412,13 @@ struct sb_model {
 void *sb_name_index_put(struct sb_arena *arena, struct sb_name_index *index, size_t capacity,
                         const char *name, void *item);
 void *sb_name_index_get(const struct sb_name_index *index, const char *name);
+
+/* The security block's limit for scope ("address", "user", "auth"), or
+ * NULL. */
+const struct sb_security_entry *sb_security_limit(const struct sb_model *model, const char *scope);
+
+/* May role read the audit trail through the API (service always may)? */
+bool sb_security_audit_reader(const struct sb_model *model, const char *role);
 
 /* Lookups by name (NULL when absent). */
 const struct sb_collection *sb_model_collection(const struct sb_model *model, const char *name);

@@ -145,7 +145,7 @@ const char *sb_p_name(struct parser *p, const char *what, size_t *offset)
 
 /* Skip to the next line-starting token outside nested brackets (or to the
  * closing '}' of the current block), ending panic mode. */
-static void sync_line(struct parser *p)
+void sb_p_sync_line(struct parser *p)
 {
     int depth = 0;
     bool first = true;
@@ -168,7 +168,7 @@ static void sync_line(struct parser *p)
 }
 
 /* After a declaration: the next one must start on a new line. */
-static void end_of_line(struct parser *p)
+void sb_p_end_of_line(struct parser *p)
 {
     const struct sb_token *tok = sb_p_peek(p);
     if (!p->panic && !tok->bol && tok->kind != SB_TOK_RBRACE && tok->kind != SB_TOK_EOF) {
@@ -177,10 +177,10 @@ static void end_of_line(struct parser *p)
         sb_p_error(p, tok->offset, tok->length, "unexpected %s: one declaration per line", found);
     }
     if (p->panic)
-        sync_line(p);
+        sb_p_sync_line(p);
 }
 
-static size_t prev_end(struct parser *p)
+size_t sb_p_prev_end(struct parser *p)
 {
     if (p->pos == 0)
         return 0;
@@ -232,7 +232,7 @@ static bool parse_bound(struct parser *p, bool allow_float, int64_t *ival, doubl
             memcmp(p->src + tok->offset, int64_min_digits, tok->length) == 0) {
             *ival = INT64_MIN; /* the one value whose magnitude is not an int64 */
             *fval = (double)*ival;
-            *text = sb_arena_strndup(p->arena, p->src + start, prev_end(p) - start);
+            *text = sb_arena_strndup(p->arena, p->src + start, sb_p_prev_end(p) - start);
             return true;
         }
         if (!sb_p_int(p, tok, ival))
@@ -253,7 +253,7 @@ static bool parse_bound(struct parser *p, bool allow_float, int64_t *ival, doubl
         sb_p_error_here(p, "a number");
         return false;
     }
-    *text = sb_arena_strndup(p->arena, p->src + start, prev_end(p) - start);
+    *text = sb_arena_strndup(p->arena, p->src + start, sb_p_prev_end(p) - start);
     return true;
 }
 
@@ -403,7 +403,7 @@ static bool parse_type(struct parser *p, struct sb_type *type)
         if (!sb_p_expect(p, SB_TOK_RBRACKET, "to close the array bounds"))
             return false;
     }
-    type->length = prev_end(p) - type->offset;
+    type->length = sb_p_prev_end(p) - type->offset;
     return true;
 }
 
@@ -490,7 +490,7 @@ static struct sb_field *parse_field(struct parser *p)
             sb_diag_error(p->diags, tok->offset, tok->length, "'%.*s' is given twice",
                           (int)tok->length, p->src + tok->offset);
     }
-    field->end = prev_end(p);
+    field->end = sb_p_prev_end(p);
     return field;
 }
 
@@ -528,7 +528,7 @@ static struct sb_index *parse_index(struct parser *p, bool unique)
     if (!parse_name_list(p, "a field name", &index->column_names, &index->column_offsets,
                          &index->n_columns))
         return NULL;
-    index->end = prev_end(p);
+    index->end = sb_p_prev_end(p);
     return index;
 }
 
@@ -603,7 +603,7 @@ static struct sb_rule *parse_rule(struct parser *p)
     }
     if (!(rule->expr = sb_p_expr(p)))
         return NULL;
-    rule->end = prev_end(p);
+    rule->end = sb_p_prev_end(p);
     return rule;
 }
 
@@ -632,7 +632,7 @@ static struct sb_collection *parse_collection(struct parser *p)
         const struct sb_token *tok = sb_p_peek(p);
         if (tok->kind != SB_TOK_IDENT) {
             sb_p_error_here(p, "a field, index, check or rule");
-            sync_line(p);
+            sb_p_sync_line(p);
             if (!sb_p_is(p, SB_TOK_RBRACE) && sb_p_peek(p)->kind != SB_TOK_IDENT && !sb_p_is(p, SB_TOK_EOF))
                 sb_p_next(p);
             continue;
@@ -660,7 +660,7 @@ static struct sb_collection *parse_collection(struct parser *p)
             struct sb_check *check = sb_arena_alloc(p->arena, sizeof(*check));
             check->offset = sb_p_next(p)->offset;
             if ((check->expr = sb_p_expr(p))) {
-                check->end = prev_end(p);
+                check->end = sb_p_prev_end(p);
                 add_member(p, &members, SB_MEMBER_CHECK, check);
                 sb_ptrvec_push(p->arena, &checks, check);
             }
@@ -671,12 +671,12 @@ static struct sb_collection *parse_collection(struct parser *p)
                 sb_ptrvec_push(p->arena, &fields, field);
             }
         }
-        end_of_line(p);
+        sb_p_end_of_line(p);
     }
     coll->body_end = sb_p_peek(p)->offset;
     if (!sb_p_expect(p, SB_TOK_RBRACE, "to close the collection"))
         return NULL;
-    coll->end = prev_end(p);
+    coll->end = sb_p_prev_end(p);
     coll->n_members = members.len;
     coll->members = sb_arena_alloc(p->arena, (members.len ? members.len : 1) * sizeof(*coll->members));
     for (size_t i = 0; i < members.len; i++)
@@ -799,7 +799,7 @@ static bool parse_step(struct parser *p, struct sb_step *step)
             if (!step->expr)
                 return false;
         }
-        step->end = prev_end(p);
+        step->end = sb_p_prev_end(p);
         return true;
     }
     if (sb_p_tok_is_word(p, tok, "create"))
@@ -860,7 +860,7 @@ static bool parse_step(struct parser *p, struct sb_step *step)
             return false;
         break;
     }
-    step->end = prev_end(p);
+    step->end = sb_p_prev_end(p);
     return true;
 }
 
@@ -930,12 +930,12 @@ static struct sb_action *parse_action(struct parser *p)
             if (parse_step(p, step))
                 sb_ptrvec_push(p->arena, &steps, step);
         }
-        end_of_line(p);
+        sb_p_end_of_line(p);
     }
     action->body_end = sb_p_peek(p)->offset;
     if (!sb_p_expect(p, SB_TOK_RBRACE, "to close the action"))
         return NULL;
-    action->end = prev_end(p);
+    action->end = sb_p_prev_end(p);
     action->n_steps = steps.len;
     action->steps = sb_arena_alloc(p->arena, (steps.len ? steps.len : 1) * sizeof(*action->steps));
     for (size_t i = 0; i < steps.len; i++)
@@ -950,7 +950,7 @@ static void parse_auth(struct parser *p)
     const struct sb_token *kw = sb_p_next(p);
     if (auth->present) {
         sb_p_error(p, kw->offset, kw->length, "the spec already has an auth block");
-        sync_line(p);
+        sb_p_sync_line(p);
         return;
     }
     auth->present = true;
@@ -997,19 +997,19 @@ static void parse_auth(struct parser *p)
                            (int)tok->length, p->src + tok->offset, hint);
             else
                 sb_p_error_here(p, "'users: COLLECTION' or 'roles: a, b' in the auth block");
-            sync_line(p);
+            sb_p_sync_line(p);
             if (!sb_p_is(p, SB_TOK_RBRACE) && sb_p_peek(p)->kind != SB_TOK_IDENT && !sb_p_is(p, SB_TOK_EOF))
                 sb_p_next(p);
             continue;
         }
-        end_of_line(p);
+        sb_p_end_of_line(p);
     }
     auth->body_end = sb_p_peek(p)->offset;
     sb_p_expect(p, SB_TOK_RBRACE, "to close the auth block");
-    auth->end = prev_end(p);
+    auth->end = sb_p_prev_end(p);
 }
 
-static const char *const top_words[] = {"app", "auth", "collection", "action", NULL};
+static const char *const top_words[] = {"app", "auth", "security", "collection", "action", NULL};
 
 static void add_item(struct parser *p, struct sb_ptrvec *items, enum sb_item_kind kind, void *item)
 {
@@ -1058,6 +1058,10 @@ static void parse_spec(struct parser *p)
             parse_auth(p);
             if (model->auth.present && model->auth.offset == tok->offset)
                 add_item(p, &items, SB_ITEM_AUTH, NULL);
+        } else if (sb_p_tok_is_word(p, tok, "security")) {
+            sb_p_security(p);
+            if (model->security.present && model->security.offset == tok->offset)
+                add_item(p, &items, SB_ITEM_SECURITY, NULL);
         } else if (sb_p_tok_is_word(p, tok, "collection")) {
             struct sb_collection *coll = parse_collection(p);
             if (coll) {
@@ -1078,7 +1082,7 @@ static void parse_spec(struct parser *p)
                 sb_p_error(p, tok->offset, tok->length, "unknown declaration '%.*s'; did you mean '%s'?",
                            (int)tok->length, p->src + tok->offset, hint);
             } else {
-                sb_p_error_here(p, "'app', 'auth', 'collection' or 'action'");
+                sb_p_error_here(p, "'app', 'auth', 'security', 'collection' or 'action'");
             }
             sync_top(p);
             continue;
@@ -1087,7 +1091,7 @@ static void parse_spec(struct parser *p)
             sync_top(p);
             continue;
         }
-        end_of_line(p);
+        sb_p_end_of_line(p);
         if (p->panic)
             sync_top(p);
     }

@@ -36,6 +36,14 @@ void sb_p_error_here(struct parser *p, const char *expected);
 /* An identifier as an arena string, with the name rules checked. */
 const char *sb_p_name(struct parser *p, const char *what, size_t *offset);
 
+/* After an error: skip to the start of the next line (or a closing brace at
+ * this depth). */
+void sb_p_sync_line(struct parser *p);
+/* The current token must start a new line (or close the block). */
+void sb_p_end_of_line(struct parser *p);
+/* The end offset of the token before the current one. */
+size_t sb_p_prev_end(struct parser *p);
+
 /* Decode an INT token; reports out-of-range values. */
 bool sb_p_int(struct parser *p, const struct sb_token *tok, int64_t *out);
 
@@ -43,5 +51,9 @@ bool sb_p_int(struct parser *p, const struct sb_token *tok, int64_t *out);
 struct sb_expr *sb_p_expr(struct parser *p);
 /* The `{ key: expr, ... }` of create steps and return objects. */
 struct sb_expr *sb_p_object(struct parser *p);
+
+/* security = "security" "{" { entry } "}" (parse_security.c), at
+ * the `security` keyword. */
+void sb_p_security(struct parser *p);
 
 #endif

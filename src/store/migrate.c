@@ -21,9 +21,11 @@
 #include <unistd.h>
 
 #include "spec/spec.h"
+#include "store/audit.h"
 #include "store/db.h"
 #include "store/meta.h"
 #include "util/die.h"
+#include "util/json_out.h"
 
 #define NEW_PREFIX "_sb_new_"
 
@@ -912,6 +914,41 @@ static int run_step(sqlite3 *db, size_t index, const struct sb_plan_step *step, 
     return 0;
 }
 
+/* The migration's entry in the audit trail, in its transaction: the spec's
+ * name and hash, the steps in words, data loss and the backup. */
+static int audit_migration(sqlite3 *db, const struct sb_plan *plan, const struct sb_migrate_options *opts,
+                           const char *backup, struct sb_buf *err)
+{
+    if (sb_audit_schema(db, err) != 0)
+        return SB_STORE_EDB;
+    struct sb_buf changes;
+    sb_buf_init(&changes);
+    const char *name = opts->source_name ? opts->source_name : "";
+    sb_buf_puts(&changes, "{\"spec\":");
+    sb_json_string(&changes, name, strlen(name));
+    sb_buf_printf(&changes, ",\"hash\":\"%s\",\"first\":%s,\"steps\":[", plan->hash,
+                  plan->first ? "true" : "false");
+    for (size_t i = 0; i < plan->n_steps; i++) {
+        if (i)
+            sb_buf_putc(&changes, ',');
+        sb_json_string(&changes, plan->steps[i].words, strlen(plan->steps[i].words));
+    }
+    sb_buf_printf(&changes, "],\"data_loss\":%s,\"backup\":", plan->data_loss ? "true" : "false");
+    if (backup)
+        sb_json_string(&changes, backup, strlen(backup));
+    else
+        sb_buf_puts(&changes, "null");
+    sb_buf_putc(&changes, '}');
+    struct sb_audit_entry entry = {
+        .actor_role = "operator",
+        .op = SB_AUDIT_OP_MIGRATION,
+        .changes = sb_buf_str(&changes),
+    };
+    int rc = sb_audit_append(db, &entry, err);
+    sb_buf_free(&changes);
+    return rc;
+}
+
 /* One attempt of sb_migrate_apply. The transaction starts as a read (BEGIN
  * DEFERRED) so that the plan, the drift check and the backup all see one
  * snapshot; the first write upgrades it, and SQLite refuses that upgrade
@@ -995,6 +1032,8 @@ static int apply_once(sqlite3 *db, const struct sb_model *model,
         .version = opts->version ? opts->version : "",
     };
     rc = sb_meta_record(db, &rec, err);
+    if (rc == 0)
+        rc = audit_migration(db, plan, opts, out->backup_path, err);
     if (rc == 0)
         rc = sb_db_exec(db, "COMMIT", err);
     if (rc == 0)

@@ -29,14 +29,20 @@ test('writes and account events are audited and the chain verifies', async () =>
 
     let v = spawnSync(bin, ['audit', 'verify', '--db', server.db], { encoding: 'utf8' });
     assert.equal(v.status, 0, v.stdout + v.stderr);
-    assert.match(v.stdout, /^ok: 4 entries/m, 'the rolled-back write left no entry');
+    assert.match(v.stdout, /^ok: 5 entries/m, 'the rolled-back write left no entry');
     const log = spawnSync(bin, ['audit', 'log', '--db', server.db, '--json'], { encoding: 'utf8' });
     assert.equal(log.status, 0, log.stderr);
     const entries = log.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(entries.map((e) => e.op), ['signup', 'signin_failed', 'create', 'create']);
-    assert.equal(entries[3].collection, 'order');
-    assert.equal(entries[3].actor_sub, session.user.id);
-    assert.equal(entries[3].actor_role, 'customer');
+    assert.deepEqual(entries.map((e) => e.op), ['migration', 'signup', 'signin_failed', 'create', 'create']);
+    // serve applied the spec to the new database: the first entry
+    assert.equal(entries[0].actor_role, 'operator');
+    assert.equal(entries[0].changes.first, true);
+    assert.match(entries[0].changes.spec, /shop\.spec$/);
+    assert.match(entries[0].changes.hash, /^[0-9a-f]{64}$/);
+    assert.ok(entries[0].changes.steps.some((s) => /product/.test(s)), JSON.stringify(entries[0].changes));
+    assert.equal(entries[4].collection, 'order');
+    assert.equal(entries[4].actor_sub, session.user.id);
+    assert.equal(entries[4].actor_role, 'customer');
     assert.ok(!log.stdout.includes('audit@example.com'), 'pii values are never in clear');
     assert.match(log.stdout, /hmac:[0-9a-f]{64}/);
 
@@ -71,8 +77,8 @@ test('rule denials are audited, and nothing else is written', async () => {
       assert.equal(log.status, 0, log.stderr);
       entries = log.stdout.trim().split('\n').map((l) => JSON.parse(l));
     }
-    assert.deepEqual(entries.map((e) => e.op), ['signup', 'rule_denied']);
-    const denied = entries[1];
+    assert.deepEqual(entries.map((e) => e.op), ['migration', 'signup', 'rule_denied']);
+    const denied = entries[2];
     assert.equal(denied.collection, 'product');
     assert.equal(denied.actor_sub, session.user.id);
     assert.equal(denied.actor_role, 'customer');

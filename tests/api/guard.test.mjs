@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createClient } from '@supabase/supabase-js';
 import { startServer, api, bin, root } from './helpers.mjs';
@@ -177,6 +177,52 @@ test('the mitigation policy and the ban length come from the environment', async
     assert.ok(wait >= 1 && wait <= 30, String(wait));
   } finally {
     await server.stop();
+  }
+});
+
+test("the spec's security block sets the limits and the policy; the environment overrides it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'specbase-guard-'));
+  const spec = join(dir, 'guarded.spec');
+  writeFileSync(spec, `app guarded
+
+security {
+  limit address: 3/min
+  on injection_probe: ban 90 seconds
+}
+
+collection note {
+  body text
+  allow read anyone
+}
+`);
+  try {
+    let server = await startServer(spec, { env: { SPECBASE_GUARD: 'on' } });
+    try {
+      for (let i = 0; i < 3; i++)
+        assert.equal((await api(server, 'GET', '/note')).status, 200, `request ${i + 1} of 3 per minute`);
+      const r = await api(server, 'GET', '/note');
+      assert.equal(r.status, 429, 'the fourth request in a minute is over the limit');
+      assert.equal(r.json.code, 'SB013');
+      const wait = Number(r.headers.get('retry-after'));
+      assert.ok(wait > 1 && wait <= 20, `one request comes back every 20 s; Retry-After ${wait}`);
+    } finally {
+      await server.stop();
+    }
+    server = await startServer(spec, { env: { SPECBASE_GUARD: 'on', SPECBASE_RATE_LIMIT: '1000' } });
+    try {
+      for (let i = 0; i < 5; i++)
+        assert.equal((await api(server, 'GET', '/note')).status, 200, 'the environment raised the limit');
+      let r = await api(server, 'GET', `/note?body=eq.${encodeURIComponent("1' or '1'='1")}`);
+      assert.equal(r.status, 403, "the spec's policy bans a prober");
+      r = await api(server, 'GET', '/note');
+      assert.equal(r.status, 403);
+      const wait = Number(r.headers.get('retry-after'));
+      assert.ok(wait > 60 && wait <= 90, `the spec's ban lasts 90 s; Retry-After ${wait}`);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -104,6 +104,29 @@ test('usage errors exit 2, a bad spec exits 1', () => {
   }
 });
 
+test('a server whose database was migrated behind it is not ready', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'specbase-serve-'));
+  const v1 = join(dir, 'v1.spec'), v2 = join(dir, 'v2.spec');
+  writeFileSync(v1, 'app notes\ncollection note {\n  body text\n  allow read anyone\n}\n');
+  writeFileSync(v2, 'app notes\ncollection note {\n  body text\n  pinned bool\n  allow read anyone\n}\n');
+  const server = await startServer(v1);
+  try {
+    let r = await fetch(`${server.url}/_/ready`);
+    assert.equal(r.status, 200);
+    const m = spawnSync(bin, ['migrate', v2, '--db', server.db, '--apply'], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(m.status, 0, m.stderr);
+    r = await fetch(`${server.url}/_/ready`);
+    assert.equal(r.status, 503);
+    const body = await r.json();
+    assert.equal(body.status, 'unavailable');
+    assert.match(body.reason, /another spec/);
+    assert.equal((await fetch(`${server.url}/_/health`)).status, 200, 'still alive');
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('health, readiness and unknown paths', async () => {
   const server = await startServer('records.spec');
   try {
@@ -115,6 +138,8 @@ test('health, readiness and unknown paths', async () => {
     r = await fetch(`${server.url}/nothing`);
     assert.equal(r.status, 404);
     assert.equal((await r.json()).code, 'PGRST125');
+    r = await fetch(`${server.url}/_/metrics`);
+    assert.equal(r.status, 401, 'the operator views need a credential');
     r = await fetch(`${server.rest}/product`, { headers: { 'Accept-Profile': 'private' } });
     assert.equal(r.status, 406);
     assert.equal((await r.json()).code, 'PGRST106');

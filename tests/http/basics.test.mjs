@@ -37,11 +37,12 @@ describe('basics', () => {
     assert.deepEqual(JSON.parse(r.body).prefer, ['return=representation', 'count=exact']);
   });
 
-  test('every answer carries X-Request-Id and nosniff; a valid incoming id is kept', async () => {
+  test('every answer carries X-Request-Id, nosniff and a CSP; a valid incoming id is kept', async () => {
     const mine = await request(server.port, { headers: { 'x-request-id': 'trace-42.abc_DEF:7' } });
     assert.equal(mine.headers['x-request-id'], 'trace-42.abc_DEF:7');
     assert.equal(mine.json().id, 'trace-42.abc_DEF:7');
     assert.equal(mine.headers['x-content-type-options'], 'nosniff');
+    assert.equal(mine.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'");
     const made = await request(server.port);
     assert.match(made.headers['x-request-id'], UUID);
     const again = await request(server.port);
@@ -49,6 +50,7 @@ describe('basics', () => {
     const notFound = await request(server.port, { path: '/nope' });
     assert.equal(notFound.status, 404);
     assert.match(notFound.headers['x-request-id'], UUID);
+    assert.equal(notFound.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'");
   });
 
   test('an invalid or oversized incoming request id is replaced', async () => {

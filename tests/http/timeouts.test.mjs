@@ -61,8 +61,11 @@ describe('timeouts', { concurrency: true }, () => {
     assertErrorShape(assert, r.body, 'SB003');
     assert.equal(r.headers.connection, 'close');
     assert.ok(r.headers['x-request-id']);
+    // a server blocked by the loris would answer nothing until the deadline
+    // cut it; the bound is that deadline, not a latency target (the machine
+    // may be busy)
     assert.ok(latencies.length >= 10, `${latencies.length} requests served meanwhile`);
-    assert.ok(Math.max(...latencies) < 500, `slowest ${Math.max(...latencies)} ms`);
+    assert.ok(Math.max(...latencies) < 1900, `slowest ${Math.max(...latencies)} ms`);
   });
 
   test('slow loris on a kept-alive connection: the deadline counts from its first byte', async () => {

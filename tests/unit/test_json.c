@@ -186,6 +186,7 @@ TEST(exact_output_of_a_small_spec)
                   "      }\n"
                   "    }\n"
                   "  ],\n"
+                  "  \"security\": null,\n"
                   "  \"specbase\": 1\n"
                   "}\n",
                   field_tail, field_tail, field_tail);
@@ -202,6 +203,14 @@ static const char *const shop_src =
     "auth {\n"
     "  users: member\n"
     "  roles: admin, customer\n"
+    "}\n"
+    "\n"
+    "security {\n"
+    "  limit address: 600/min burst 50\n"
+    "  limit auth: 5/s\n"
+    "  on enumeration: ban 2 hours\n"
+    "  on injection_probe: log\n"
+    "  audit: admin, authenticated\n"
     "}\n"
     "\n"
     "collection member {\n"
@@ -254,7 +263,17 @@ TEST(top_level_and_auth)
     CHECK_EQ_INT(json_array_size(at(root, "auth/roles")), 2);
     CHECK_EQ_INT(json_array_size(at(root, "collections")), 1);
     CHECK_EQ_INT(json_array_size(at(root, "actions")), 2);
-    CHECK_EQ_INT(json_object_size(root), 5);
+    CHECK_EQ_INT(json_object_size(root), 6);
+    CHECK_EQ_INT(INT_AT(root, "security/limits/address/requests"), 600);
+    CHECK_EQ_INT(INT_AT(root, "security/limits/address/per_seconds"), 60);
+    CHECK_EQ_INT(INT_AT(root, "security/limits/address/burst"), 50);
+    CHECK_EQ_INT(INT_AT(root, "security/limits/auth/per_seconds"), 1);
+    CHECK(json_is_null(at(root, "security/limits/auth/burst")));
+    CHECK(at(root, "security/limits/user") == NULL);
+    CHECK_EQ_STR(STR_AT(root, "security/policy/enumeration/action"), "ban");
+    CHECK_EQ_INT(INT_AT(root, "security/policy/enumeration/seconds"), 7200);
+    CHECK(json_is_null(at(root, "security/policy/injection_probe/seconds")));
+    CHECK_EQ_STR(STR_AT(root, "security/audit/1"), "authenticated");
     json_decref(root);
 }
 
