@@ -473,7 +473,21 @@ struct sb_guard {
     /* counters */
     _Atomic uint64_t events[SB_THREAT_N_KINDS];
     _Atomic uint64_t banned_refusals, limited_refusals;
+    /* no ban or throttle lasts past this time: until then sb_guard_before
+       looks the address up; after it, no source can be restricted and the
+       lookup (a hash and a lock) is skipped */
+    _Atomic int64_t restricted_until_us;
 };
+
+/* Note that some source is restricted until until_us. */
+static void restricted_until(struct sb_guard *g, int64_t until_us)
+{
+    int64_t seen = atomic_load_explicit(&g->restricted_until_us, memory_order_relaxed);
+    while (seen < until_us &&
+           !atomic_compare_exchange_weak_explicit(&g->restricted_until_us, &seen, until_us,
+                                                  memory_order_release, memory_order_relaxed))
+        ;
+}
 
 void sb_guard_config_default(struct sb_guard_config *cfg)
 {
@@ -665,9 +679,11 @@ static enum sb_threat_action record(struct sb_guard *g, enum sb_threat_kind kind
         src->last_us = now_us;
         if (action == SB_THREAT_BAN) {
             src->banned_until_us = now_us + action_s(g, kind) * US_PER_S;
+            restricted_until(g, src->banned_until_us);
             src->ban_kind = kind;
         } else if (action == SB_THREAT_THROTTLE) {
             src->throttled_until_us = now_us + action_s(g, kind) * US_PER_S;
+            restricted_until(g, src->throttled_until_us);
         }
         if (src->last_event_us[kind] && now_us - src->last_event_us[kind] < g->cfg.repeat_s * US_PER_S)
             to_ring = false;
@@ -734,7 +750,7 @@ enum sb_guard_verdict sb_guard_before(struct sb_guard *g, const char *addr, cons
     if (!g->cfg.enabled)
         return SB_GUARD_GO;
     bool has_addr = addr && *addr, throttled = false;
-    if (has_addr) {
+    if (has_addr && now_us < atomic_load_explicit(&g->restricted_until_us, memory_order_acquire)) {
         uint64_t key;
         struct source *set = lock_set(g, addr, &key);
         struct source *src = find_source(set, key, addr, now_us, false);
