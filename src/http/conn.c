@@ -305,7 +305,9 @@ static void check_conn(struct sb_http_server *srv, struct http_conn *conn, uint6
 {
     const uint64_t header_ms = (uint64_t)srv->cfg.header_timeout_s * 1000u;
     const uint64_t body_ms = (uint64_t)srv->cfg.body_timeout_s * 1000u;
-    uint64_t age = now - conn->phase_since_ms;
+    /* now was read before this connection's lock was taken: a request may
+       have moved it to a new phase since, stamped later than now */
+    uint64_t age = now > conn->phase_since_ms ? now - conn->phase_since_ms : 0;
     uint64_t bytes = 0;
 
     switch (conn->phase) {
