@@ -161,17 +161,7 @@ void sb_p_security(struct parser *p)
             ok = parse_audit(p, e);
         } else {
             static const char *const words[] = {"limit", "on", "audit", NULL};
-            const char *hint = tok->kind == SB_TOK_IDENT
-                                   ? sb_suggest(p->src + tok->offset, tok->length, words)
-                                   : NULL;
-            if (hint)
-                sb_p_error(p, tok->offset, tok->length, "unknown security setting '%.*s'; did you mean '%s'?",
-                           (int)tok->length, p->src + tok->offset, hint);
-            else
-                sb_p_error_here(p, "'limit', 'on' or 'audit' in the security block");
-            sb_p_sync_line(p);
-            if (!sb_p_is(p, SB_TOK_RBRACE) && sb_p_peek(p)->kind != SB_TOK_IDENT && !sb_p_is(p, SB_TOK_EOF))
-                sb_p_next(p);
+            sb_p_unknown_setting(p, "security", words, "'limit', 'on' or 'audit' in the security block");
             continue;
         }
         e->end = sb_p_prev_end(p);

@@ -943,6 +943,22 @@ static struct sb_action *parse_action(struct parser *p)
     return action;
 }
 
+void sb_p_unknown_setting(struct parser *p, const char *block, const char *const *words,
+                          const char *expected)
+{
+    const struct sb_token *tok = sb_p_peek(p);
+    const char *hint =
+        tok->kind == SB_TOK_IDENT ? sb_suggest(p->src + tok->offset, tok->length, words) : NULL;
+    if (hint)
+        sb_p_error(p, tok->offset, tok->length, "unknown %s setting '%.*s'; did you mean '%s'?", block,
+                   (int)tok->length, p->src + tok->offset, hint);
+    else
+        sb_p_error_here(p, expected);
+    sb_p_sync_line(p);
+    if (!sb_p_is(p, SB_TOK_RBRACE) && sb_p_peek(p)->kind != SB_TOK_IDENT && !sb_p_is(p, SB_TOK_EOF))
+        sb_p_next(p);
+}
+
 /* auth = "auth" "{" { "users" ":" NAME | "roles" ":" NAME { "," NAME } } "}" */
 static void parse_auth(struct parser *p)
 {
@@ -989,17 +1005,7 @@ static void parse_auth(struct parser *p)
             }
         } else {
             static const char *const words[] = {"users", "roles", NULL};
-            const char *hint = tok->kind == SB_TOK_IDENT
-                                   ? sb_suggest(p->src + tok->offset, tok->length, words)
-                                   : NULL;
-            if (hint)
-                sb_p_error(p, tok->offset, tok->length, "unknown auth setting '%.*s'; did you mean '%s'?",
-                           (int)tok->length, p->src + tok->offset, hint);
-            else
-                sb_p_error_here(p, "'users: COLLECTION' or 'roles: a, b' in the auth block");
-            sb_p_sync_line(p);
-            if (!sb_p_is(p, SB_TOK_RBRACE) && sb_p_peek(p)->kind != SB_TOK_IDENT && !sb_p_is(p, SB_TOK_EOF))
-                sb_p_next(p);
+            sb_p_unknown_setting(p, "auth", words, "'users: COLLECTION' or 'roles: a, b' in the auth block");
             continue;
         }
         sb_p_end_of_line(p);

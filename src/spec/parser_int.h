@@ -41,6 +41,11 @@ const char *sb_p_name(struct parser *p, const char *what, size_t *offset);
 void sb_p_sync_line(struct parser *p);
 /* The current token must start a new line (or close the block). */
 void sb_p_end_of_line(struct parser *p);
+/* At a line of a block (named block) that starts with none of words:
+ * report it (suggesting the nearest word, else saying what was expected)
+ * and skip the line. */
+void sb_p_unknown_setting(struct parser *p, const char *block, const char *const *words,
+                          const char *expected);
 /* The end offset of the token before the current one. */
 size_t sb_p_prev_end(struct parser *p);
 
