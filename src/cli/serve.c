@@ -18,6 +18,7 @@
 
 #include "api/app.h"
 #include "cli/cli.h"
+#include "http/proxy.h"
 #include "http/server.h"
 #include "spec/spec.h"
 #include "store/db.h"
@@ -47,7 +48,8 @@ static const struct sb_cli_usage usage = {
     "SPECBASE_MAX_BODY_BYTES, SPECBASE_MAX_URL_BYTES, SPECBASE_MAX_HEADER_BYTES,\n"
     "SPECBASE_MAX_HEADERS, SPECBASE_IDLE_TIMEOUT, SPECBASE_HEADER_TIMEOUT,\n"
     "SPECBASE_BODY_TIMEOUT, SPECBASE_MAX_CONNECTIONS,\n"
-    "SPECBASE_MAX_CONNECTIONS_PER_IP, SPECBASE_MAX_ROWS (docs/http.md).\n"
+    "SPECBASE_MAX_CONNECTIONS_PER_IP, SPECBASE_MAX_ROWS, SPECBASE_CORS_ORIGINS,\n"
+    "SPECBASE_TRUSTED_PROXIES (docs/http.md).\n"
     "SIGTERM or SIGINT stops it gracefully.",
 };
 
@@ -189,6 +191,20 @@ int sb_cmd_serve(int argc, char **argv)
     }
     if (apply_limits(&http) != 0)
         return SB_EXIT_USAGE;
+    struct sb_http_proxies proxies; /* outlives the server, stopped below */
+    const char *trusted = getenv("SPECBASE_TRUSTED_PROXIES");
+    if (trusted && *trusted) {
+        struct sb_buf msg;
+        sb_buf_init(&msg);
+        if (sb_http_proxies_parse(trusted, &proxies, &msg) != 0) {
+            fprintf(stderr, "specbase serve: SPECBASE_TRUSTED_PROXIES: %s\n", sb_buf_str(&msg));
+            sb_buf_free(&msg);
+            return SB_EXIT_USAGE;
+        }
+        sb_buf_free(&msg);
+        http.trusted_proxies = &proxies;
+    }
+    http.cors_origins = env_or(NULL, "SPECBASE_CORS_ORIGINS");
     struct sb_writer_options wopts;
     sb_writer_options_default(&wopts);
     wopts.before_close = forget_statements; /* on the writer thread */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "http/http_int.h"
+#include "http/proxy.h"
 #include "util/die.h"
 
 static int hex_value(unsigned char ch)
@@ -202,6 +203,34 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const cha
     return ex->n_hdrs < scan->count ? MHD_YES : MHD_NO;
 }
 
+/* Behind a trusted proxy, the client named by X-Forwarded-For (every such
+ * header, in order, is one list) replaces the peer as req.client_addr. */
+static void forwarded_client(struct sb_http_exchange *ex)
+{
+    const struct sb_http_proxies *proxies = ex->srv->cfg.trusted_proxies;
+    if (!proxies || !ex->conn)
+        return;
+    const char *const *values;
+    size_t n = sb_http_header_values(&ex->req, "X-Forwarded-For", &values);
+    if (n == 0)
+        return;
+    const char *xff = values[0];
+    if (n > 1) {
+        struct sb_buf all;
+        sb_buf_init(&all);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                sb_buf_putc(&all, ',');
+            sb_buf_puts(&all, values[i]);
+        }
+        xff = sb_arena_strndup(&ex->arena, sb_buf_str(&all), all.len);
+        sb_buf_free(&all);
+    }
+    char client[INET6_ADDRSTRLEN];
+    if (sb_http_forwarded_client(proxies, &ex->conn->ip, ex->conn->addr, xff, client, sizeof(client)))
+        ex->req.client_addr = sb_arena_strdup(&ex->arena, client);
+}
+
 enum http_error_id http_copy_headers(struct sb_http_exchange *ex, unsigned max_headers,
                                      size_t max_bytes, size_t *bytes_out)
 {
@@ -219,6 +248,7 @@ enum http_error_id http_copy_headers(struct sb_http_exchange *ex, unsigned max_h
         ex->hdrs = sb_arena_alloc(&ex->arena, scan.count * sizeof(*ex->hdrs));
         MHD_get_connection_values_n(ex->mhd, MHD_HEADER_KIND, copy_header, &scan);
     }
+    forwarded_client(ex);
     return HTTP_ERR_COUNT;
 }
 

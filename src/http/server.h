@@ -38,6 +38,8 @@
 /* Longest accepted incoming X-Request-Id, in bytes. */
 #define SB_HTTP_REQUEST_ID_MAX 128
 
+struct sb_http_proxies;
+
 struct sb_http_config {
     const char *host;          /* borrowed; numeric address or name ("127.0.0.1") */
     int port;                  /* 0: an ephemeral port (see sb_http_port) */
@@ -54,6 +56,8 @@ struct sb_http_config {
     unsigned shutdown_timeout_s;     /* 10: how long sb_http_stop waits for requests in flight */
     const char *cors_origins;        /* borrowed; NULL or "*": any origin ("*"); else a
                                         comma-separated list of origins to reflect */
+    const struct sb_http_proxies *trusted_proxies; /* borrowed; NULL: none. From these
+                                        peers, X-Forwarded-For names the client (proxy.h) */
     bool access_log;                 /* one JSON line per request to log */
     FILE *log;                       /* borrowed; access log and server messages; NULL: stderr */
     /* Called once for every answered request (deferred ones and those the

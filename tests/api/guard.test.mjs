@@ -226,9 +226,49 @@ collection note {
   }
 });
 
+test('behind a trusted proxy the guard sees each client; elsewhere X-Forwarded-For is ignored', async () => {
+  const probe = `/product?name=eq.${encodeURIComponent("' or 1=1--")}`;
+  const from = (xff) => (xff ? { 'X-Forwarded-For': xff } : {});
+  let server = await startServer(shop, {
+    env: { SPECBASE_GUARD: 'on', SPECBASE_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8', SPECBASE_THREAT_POLICY: 'injection_probe=ban' },
+  });
+  try {
+    // the client wrote a fake address of its own; the proxy appended the real one
+    let r = await api(server, 'GET', probe, { headers: from('6.6.6.6, 203.0.113.9') });
+    assert.equal(r.status, 403, 'the prober is banned at once');
+    r = await api(server, 'GET', '/product', { headers: from('203.0.113.9') });
+    assert.equal(r.status, 403, 'and stays banned');
+    r = await api(server, 'GET', '/product', { headers: from('203.0.113.9, 10.1.2.3') });
+    assert.equal(r.status, 403, 'through a second proxy too');
+    r = await api(server, 'GET', '/product', { headers: from('198.51.100.7') });
+    assert.equal(r.status, 200, 'another client is not');
+    r = await api(server, 'GET', '/product', { headers: from('203.0.113.9, 198.51.100.7') });
+    assert.equal(r.status, 200, 'an address to the left of the client is not believed');
+    r = await api(server, 'GET', '/product');
+    assert.equal(r.status, 200, 'nor is the proxy itself');
+    const { service } = keysOf(server);
+    r = await fetch(`${server.url}/_/threats`, { headers: { Authorization: `Bearer ${service}`, ...from('198.51.100.7') } });
+    const threats = await r.json();
+    assert.deepEqual(threats.bans.map((b) => b.address), ['203.0.113.9']);
+    assert.equal(threats.events.find((e) => e.kind === 'injection_probe').address, '203.0.113.9');
+  } finally {
+    await server.stop();
+  }
+  server = await startServer(shop, { env: { SPECBASE_GUARD: 'on', SPECBASE_THREAT_POLICY: 'injection_probe=ban' } });
+  try {
+    let r = await api(server, 'GET', probe, { headers: from('203.0.113.9') });
+    assert.equal(r.status, 403);
+    r = await api(server, 'GET', '/product', { headers: from('198.51.100.7') });
+    assert.equal(r.status, 403, 'without trusted proxies the peer is the client, whatever it claims');
+  } finally {
+    await server.stop();
+  }
+});
+
 test('a malformed guard setting stops the server at start', () => {
   for (const [name, value] of [['SPECBASE_RATE_LIMIT', 'fast'], ['SPECBASE_GUARD', 'maybe'], ['SPECBASE_AUTH_RATE_LIMIT', '5/0'],
-    ['SPECBASE_THREAT_POLICY', 'injection_probe=shoot'], ['SPECBASE_THREAT_POLICY', 'sql=ban'], ['SPECBASE_BAN_SECONDS', '0']]) {
+    ['SPECBASE_THREAT_POLICY', 'injection_probe=shoot'], ['SPECBASE_THREAT_POLICY', 'sql=ban'], ['SPECBASE_BAN_SECONDS', '0'],
+    ['SPECBASE_TRUSTED_PROXIES', '10.0.0.0/33'], ['SPECBASE_TRUSTED_PROXIES', 'proxy.local']]) {
     const dir = mkdtempSync(join(tmpdir(), 'specbase-guard-'));
     const r = spawnSync(bin, ['serve', shop, '--db', join(dir, 'x.db'), '--port', '0'], {
       env: { ...process.env, [name]: value }, encoding: 'utf8', timeout: 10000,
