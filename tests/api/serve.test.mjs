@@ -127,6 +127,20 @@ test('a server whose database was migrated behind it is not ready', async () => 
   }
 });
 
+test('SPECBASE_CORS_ORIGINS limits the origins that browsers may read from', async () => {
+  const server = await startServer('records.spec', { env: { SPECBASE_CORS_ORIGINS: 'https://app.example.com' } });
+  try {
+    let r = await fetch(`${server.rest}/product`, { headers: { Origin: 'https://app.example.com' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.match(r.headers.get('vary') || '', /Origin/);
+    r = await fetch(`${server.rest}/product`, { headers: { Origin: 'https://evil.example.net' } });
+    assert.equal(r.headers.get('access-control-allow-origin'), null);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('health, readiness and unknown paths', async () => {
   const server = await startServer('records.spec');
   try {
