@@ -12,8 +12,15 @@
  * With --audit, the two modes are instead group commit without and with an
  * audit entry (store/audit.h) appended in each insert's transaction, as the
  * API does for every write: the audit trail's cost on the write path, HTTP
- * left out (so the ratio is the worst case a client could see).
- * Usage: bench-writes [--audit] DIR [SECONDS] [WRITERS...]   (default 2 s; 1 8 64) */
+ * left out (so the ratio is the worst case a client could see). As in the
+ * API (src/api/records.c), the entry's changes JSON is built by the
+ * submitting thread and the entry appended by the writer. --rounds N
+ * repeats each pair N times, alternating which mode goes first, and prints
+ * every round and the medians; it also prints the writer thread's CPU time
+ * per insert, which the other jobs of a shared machine disturb less than
+ * the throughput.
+ * Usage: bench-writes [--audit [--rounds N]] DIR [SECONDS] [WRITERS...]
+ *        (default 2 s; 1 8 64; 1 round) */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -52,7 +59,12 @@ struct row {
     int writer;
     unsigned long long seq;
     bool audit;
+    const char *changes; /* the audit entry's, built by the submitting thread */
 };
+
+/* The writer thread's CPU clock, taken by its first unit. */
+static clockid_t writer_clock;
+static atomic_bool writer_clock_set;
 
 /* The insert, prepared once per writer connection as a server's statement
  * cache would; only the writer thread touches it, and it is forgotten when
@@ -62,6 +74,8 @@ static sqlite3_stmt *insert_stmt;
 static int insert_row(sqlite3 *db, void *arg)
 {
     const struct row *row = arg;
+    if (!atomic_load(&writer_clock_set) && pthread_getcpuclockid(pthread_self(), &writer_clock) == 0)
+        atomic_store(&writer_clock_set, true);
     if (!insert_stmt) {
         int rc = sqlite3_prepare_v3(db, "INSERT INTO event (writer, seq, body) VALUES (?1, ?2, ?3)",
                                     -1, SQLITE_PREPARE_PERSISTENT, &insert_stmt, NULL);
@@ -78,10 +92,6 @@ static int insert_row(sqlite3 *db, void *arg)
     if (!row->audit)
         return 0;
     /* what records.c appends for a created row: actor, request, the fields */
-    char changes[128];
-    snprintf(changes, sizeof(changes),
-             "{\"writer\":{\"new\":%d},\"seq\":{\"new\":%llu},\"body\":{\"new\":\"a small durable row\"}}",
-             row->writer, row->seq);
     struct sb_audit_entry entry = {
         .actor_sub = "42",
         .actor_role = "customer",
@@ -91,7 +101,7 @@ static int insert_row(sqlite3 *db, void *arg)
         .collection = "event",
         .has_row_id = true,
         .row_id = sqlite3_last_insert_rowid(db),
-        .changes = changes,
+        .changes = row->changes,
     };
     struct sb_buf err;
     sb_buf_init(&err);
@@ -115,7 +125,13 @@ static void *worker_main(void *arg)
 {
     struct worker *wk = arg;
     while (!atomic_load(&wk->run->stop)) {
-        struct row row = {wk->id, wk->inserted, wk->run->audit};
+        char changes[128] = "";
+        if (wk->run->audit)
+            snprintf(changes, sizeof(changes),
+                     "{\"writer\":{\"new\":%d},\"seq\":{\"new\":%llu},"
+                     "\"body\":{\"new\":\"a small durable row\"}}",
+                     wk->id, wk->inserted);
+        struct row row = {wk->id, wk->inserted, wk->run->audit, changes};
         if (sb_writer_exec(wk->run->writer, insert_row, &row, NULL) == 0)
             wk->inserted++;
         else
@@ -134,10 +150,20 @@ static void remove_db(const char *path)
     }
 }
 
-/* One measurement; returns inserts per second (negative on error). */
-static double measure(const char *dir, int n_writers, size_t max_batch, bool audit,
-                      double seconds, double *avg_batch)
+static double thread_seconds(clockid_t clock)
 {
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One measurement; returns inserts per second (negative on error), the
+ * average batch and the writer thread's CPU microseconds per insert. */
+static double measure(const char *dir, int n_writers, size_t max_batch, bool audit,
+                      double seconds, double *avg_batch, double *cpu_us)
+{
+    atomic_store(&writer_clock_set, false);
     char path[1024];
     snprintf(path, sizeof(path), "%s/bench-%d-%zu-%d.db", dir, n_writers, max_batch, audit);
     remove_db(path);
@@ -185,11 +211,13 @@ static double measure(const char *dir, int n_writers, size_t max_batch, bool aud
         failed += workers[i].failed;
     }
     double elapsed = now_seconds() - start;
+    double cpu = atomic_load(&writer_clock_set) ? thread_seconds(writer_clock) : 0;
     struct sb_writer_stats stats;
     sb_writer_stats(run.writer, &stats);
     sb_writer_exec(run.writer, forget_insert, NULL, NULL);
     sb_writer_close(run.writer);
     *avg_batch = stats.batches ? (double)stats.units / (double)stats.batches : 0;
+    *cpu_us = total ? cpu * 1e6 / (double)total : 0;
     if (failed)
         fprintf(stderr, "bench-writes: %llu inserts failed\n", failed);
     free(threads);
@@ -199,15 +227,73 @@ static double measure(const char *dir, int n_writers, size_t max_batch, bool aud
     return (double)total / elapsed;
 }
 
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *values, int n)
+{
+    qsort(values, (size_t)n, sizeof(*values), compare_double);
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+#define MAX_ROUNDS 99
+
+/* Without and with audit entries, rounds times, alternating the order;
+ * prints each round and the medians. Returns 0, or 1 on error. */
+static int audit_pairs(const char *dir, int n, double seconds, int rounds)
+{
+    double plain[MAX_ROUNDS], with[MAX_ROUNDS], over[MAX_ROUNDS], cpu_plain[MAX_ROUNDS],
+        cpu_with[MAX_ROUNDS], batch[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        double batch_plain = 0;
+        bool audit_first = r % 2 == 1;
+        for (int k = 0; k < 2; k++) {
+            bool audit = audit_first ? k == 0 : k == 1;
+            double rate = audit ? measure(dir, n, SB_WRITER_MAX_BATCH, true, seconds, &batch[r],
+                                          &cpu_with[r])
+                                : measure(dir, n, SB_WRITER_MAX_BATCH, false, seconds,
+                                          &batch_plain, &cpu_plain[r]);
+            if (rate < 0)
+                return 1;
+            (audit ? with : plain)[r] = rate;
+        }
+        over[r] = plain[r] > 0 ? (plain[r] - with[r]) / plain[r] * 100 : 0;
+        if (rounds > 1)
+            printf("%8d %14.0f %14.0f %8.1f%% %10.1f %7.2f %7.2f   round %d%s\n", n, plain[r],
+                   with[r], over[r], batch[r], cpu_plain[r], cpu_with[r], r + 1,
+                   audit_first ? " (audit first)" : "");
+        fflush(stdout);
+    }
+    double m_plain = median(plain, rounds), m_with = median(with, rounds);
+    printf("%8d %14.0f %14.0f %8.1f%% %10.1f %7.2f %7.2f   %s\n", n, m_plain, m_with,
+           median(over, rounds), median(batch, rounds), median(cpu_plain, rounds),
+           median(cpu_with, rounds), rounds > 1 ? "median" : "");
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     bool audit = argc > 1 && !strcmp(argv[1], "--audit");
+    int rounds = 1;
     if (audit) {
         argv++;
         argc--;
+        if (argc > 2 && !strcmp(argv[1], "--rounds")) {
+            rounds = (int)strtol(argv[2], NULL, 10);
+            if (rounds < 1 || rounds > MAX_ROUNDS) {
+                fprintf(stderr, "bench-writes: --rounds must be 1..%d\n", MAX_ROUNDS);
+                return 2;
+            }
+            argv += 2;
+            argc -= 2;
+        }
     }
     if (argc < 2) {
-        fprintf(stderr, "usage: bench-writes [--audit] DIR [SECONDS] [WRITERS...]\n");
+        fprintf(stderr, "usage: bench-writes [--audit [--rounds N]] DIR [SECONDS] [WRITERS...]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -220,8 +306,8 @@ int main(int argc, char **argv)
     int n_counts = argc > 3 ? argc - 3 : 3;
     printf("durable single-row inserts per second (durability full, %.1f s each)\n", seconds);
     if (audit)
-        printf("%8s %14s %14s %9s %10s\n", "writers", "no audit", "with audit", "overhead",
-               "avg batch");
+        printf("%8s %14s %14s %9s %10s %7s %7s\n", "writers", "no audit", "with audit", "overhead",
+               "avg batch", "cpu-no", "cpu-aud");
     else
         printf("%8s %14s %14s %8s %10s\n", "writers", "group commit", "one txn each", "ratio",
                "avg batch");
@@ -232,21 +318,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench-writes: writers must be 1..1024\n");
             return 2;
         }
-        double batch_group = 0, batch_single = 0;
         if (audit) {
-            double plain = measure(dir, n, SB_WRITER_MAX_BATCH, false, seconds, &batch_single);
-            double with = measure(dir, n, SB_WRITER_MAX_BATCH, true, seconds, &batch_group);
-            if (plain < 0 || with < 0) {
-                status = 1;
-                continue;
-            }
-            printf("%8d %14.0f %14.0f %8.1f%% %10.1f\n", n, plain, with,
-                   plain > 0 ? (plain - with) / plain * 100 : 0, batch_group);
-            fflush(stdout);
+            status |= audit_pairs(dir, n, seconds, rounds);
             continue;
         }
-        double group = measure(dir, n, SB_WRITER_MAX_BATCH, false, seconds, &batch_group);
-        double single = measure(dir, n, 1, false, seconds, &batch_single);
+        double batch_group = 0, batch_single = 0, cpu_us = 0;
+        double group = measure(dir, n, SB_WRITER_MAX_BATCH, false, seconds, &batch_group, &cpu_us);
+        double single = measure(dir, n, 1, false, seconds, &batch_single, &cpu_us);
         if (group < 0 || single < 0) {
             status = 1;
             continue;
