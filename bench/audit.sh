@@ -10,6 +10,11 @@
 #
 # Usage: [ROUNDS=N] bench/audit.sh [SECONDS] [WRITERS...]   (default 3 s; 1 64)
 #
+# With --cpu, the entry's CPU cost on the writer alone, without fsync noise:
+# ROUNDS (default 5) pairs of UNITS (default 40000) inserts queued at once,
+# batches of 32, durability normal; the writer thread's CPU per insert.
+# Usage: bench/audit.sh --cpu [ROUNDS] [UNITS]
+#
 # With --http, the same comparison end to end: durable single-row POSTs
 # (bench/api/product.spec, body bench/api/post-specbase.json, durability
 # full, guard off) with wrk, through build/specbase and through a copy of it
@@ -17,11 +22,17 @@
 # changes JSON do nothing (the only "without" there is: no build or option
 # of specbase skips the trail). A fresh database per measurement, 1 s of
 # warm-up; ROUNDS pairs in alternating order, medians last. The audited
-# databases are checked with `specbase audit verify` afterwards.
+# databases are checked with `specbase audit verify` afterwards. SPECBASE
+# names another binary to measure with the trail (e.g. an older build).
 #
-# Usage: [ROUNDS=N] bench/audit.sh --http [SECONDS] [CONNECTIONS...]   (default 5 s; 1 64)
+# Usage: [ROUNDS=N] [SPECBASE=BIN] bench/audit.sh --http [SECONDS] [CONNECTIONS...]
+#        (default 5 s; 1 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --cpu ]; then
+    shift
+    exec bench/writes.sh --audit-cpu "$@"
+fi
 if [ "${1:-}" != --http ]; then
     seconds=${1:-3}
     shift || true
@@ -38,6 +49,7 @@ if [ $# -eq 0 ]; then
     set -- 1 64
 fi
 rounds=${ROUNDS:-5}
+specbase=${SPECBASE:-build/specbase}
 command -v wrk >/dev/null || { echo "bench/audit.sh: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 export SPECBASE_GUARD=off # one load generator, one address: no rate limits
 
@@ -69,12 +81,12 @@ rate=
 cpu=
 post() {
     local bin=$1 conns=$2 db=$3 port= line=
-    rm -f "$db" "$db"-wal "$db"-shm "$db".audit-key "$db".jwt-secret
+    rm -f "$db" "$db"-wal "$db"-shm "$db".audit-key "$db".jwt-secret "$work/serve.log"
     timeout --kill-after=5 $((seconds + 120)) "$bin" serve bench/api/product.spec --db "$db" \
         --port 0 --durability full >"$work/serve.log" 2>/dev/null &
     pid=$!
     for _ in $(seq 400); do
-        line=$(grep -m 1 '^specbase: serving' "$work/serve.log" || true)
+        line=$(grep -m 1 '^specbase: serving' "$work/serve.log" 2>/dev/null || true)
         [ -n "$line" ] && break
         sleep 0.05
     done
@@ -92,8 +104,8 @@ post() {
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null || true
     pid=
-    if grep -q 'Non-2xx' "$work/wrk.txt"; then
-        grep 'Non-2xx' "$work/wrk.txt" >&2
+    if grep -q 'Non-2xx\|Socket errors: connect [1-9]' "$work/wrk.txt" || ! grep -q '^Requests/sec' "$work/wrk.txt"; then
+        cat "$work/wrk.txt" >&2
         echo "bench/audit.sh: $url answered errors" >&2
         exit 1
     fi
@@ -115,10 +127,10 @@ for conns in "$@"; do
     for r in $(seq "$rounds"); do
         if [ $((r % 2)) -eq 1 ]; then
             post build/bench/specbase-no-audit "$conns" "$work/plain.db" && plain=$rate cpu_plain=$cpu
-            post build/specbase "$conns" "$work/with.db" && with=$rate cpu_with=$cpu
+            post "$specbase" "$conns" "$work/with.db" && with=$rate cpu_with=$cpu
             order=""
         else
-            post build/specbase "$conns" "$work/with.db" && with=$rate cpu_with=$cpu
+            post "$specbase" "$conns" "$work/with.db" && with=$rate cpu_with=$cpu
             post build/bench/specbase-no-audit "$conns" "$work/plain.db" && plain=$rate cpu_plain=$cpu
             order=" (audit first)"
         fi

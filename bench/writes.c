@@ -19,8 +19,15 @@
  * every round and the medians; it also prints the writer thread's CPU time
  * per insert, which the other jobs of a shared machine disturb less than
  * the throughput.
+ *
+ * --audit-cpu measures the entry's CPU cost on the writer alone, without
+ * fsync noise: UNITS inserts queued at once (so batches are full), at most
+ * 32 per transaction (about the batches of 64 writers), durability normal
+ * (commits not fsynced), without and with an entry, rounds times in
+ * alternating order; it prints the writer thread's CPU per insert.
  * Usage: bench-writes [--audit [--rounds N]] DIR [SECONDS] [WRITERS...]
- *        (default 2 s; 1 8 64; 1 round) */
+ *        (default 2 s; 1 8 64; 1 round)
+ *        bench-writes --audit-cpu DIR [ROUNDS] [UNITS]   (default 5; 40000) */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -275,8 +282,119 @@ static int audit_pairs(const char *dir, int n, double seconds, int rounds)
     return 0;
 }
 
+static void ignore_done(struct sb_write_unit *unit)
+{
+    (void)unit;
+}
+
+static int sync_unit(sqlite3 *db, void *arg)
+{
+    (void)db;
+    (void)arg;
+    return 0;
+}
+
+/* One --audit-cpu run: the writer thread's CPU microseconds per insert of
+ * n_units queued at once (negative on error). */
+static double bulk_cpu(const char *dir, bool audit, int n_units)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/bench-bulk-%d.db", dir, audit);
+    remove_db(path);
+    struct sb_buf err;
+    sb_buf_init(&err);
+    sqlite3 *setup = NULL;
+    struct sb_writer *writer = NULL;
+    struct sb_writer_options opts;
+    sb_writer_options_default(&opts);
+    opts.db.durability = SB_DURABILITY_NORMAL;
+    opts.max_batch = 32;
+    if (sb_db_open(path, SB_DB_WRITE, NULL, &setup, &err) != 0 ||
+        sb_db_exec(setup,
+                   "CREATE TABLE event (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, "
+                   "seq INTEGER NOT NULL, body TEXT NOT NULL) STRICT",
+                   &err) != 0 ||
+        sb_audit_schema(setup, &err) != 0 || (sb_db_close(setup), setup = NULL,
+                                              sb_writer_open(path, &opts, &writer, &err) != 0)) {
+        fprintf(stderr, "bench-writes: %s\n", sb_buf_str(&err));
+        sb_db_close(setup);
+        sb_buf_free(&err);
+        return -1;
+    }
+    struct bulk {
+        struct sb_write_unit unit;
+        struct row row;
+        char changes[128];
+    } *units = calloc((size_t)n_units, sizeof(*units));
+    /* a first unit prepares the insert and takes the writer's clock */
+    atomic_store(&writer_clock_set, false);
+    struct row first = {0, 0, audit, "{}"};
+    sb_writer_exec(writer, insert_row, &first, NULL);
+    double start = thread_seconds(writer_clock);
+    for (int i = 0; i < n_units; i++) {
+        struct bulk *b = &units[i];
+        snprintf(b->changes, sizeof(b->changes),
+                 "{\"writer\":{\"new\":%d},\"seq\":{\"new\":%d},"
+                 "\"body\":{\"new\":\"a small durable row\"}}",
+                 i % 64, i);
+        b->row = (struct row){i % 64, (unsigned long long)i + 1, audit, b->changes};
+        b->unit = (struct sb_write_unit){.fn = insert_row, .arg = &b->row, .done = ignore_done};
+        if (sb_writer_submit(writer, &b->unit) != 0)
+            b->unit.result.rc = -1;
+    }
+    sb_writer_exec(writer, sync_unit, NULL, NULL); /* after every queued unit */
+    double cpu = thread_seconds(writer_clock) - start;
+    sb_writer_exec(writer, forget_insert, NULL, NULL);
+    sb_writer_close(writer);
+    int failed = 0;
+    for (int i = 0; i < n_units; i++)
+        failed += units[i].unit.result.rc != 0;
+    free(units);
+    sb_buf_free(&err);
+    remove_db(path);
+    if (failed) {
+        fprintf(stderr, "bench-writes: %d inserts failed\n", failed);
+        return -1;
+    }
+    return cpu * 1e6 / n_units;
+}
+
+/* --audit-cpu: rounds pairs, alternating; prints each and the medians. */
+static int audit_cpu(const char *dir, int rounds, int n_units)
+{
+    double plain[MAX_ROUNDS], with[MAX_ROUNDS];
+    printf("writer CPU per insert, %d inserts queued at once, batches of 32, durability normal\n",
+           n_units);
+    printf("%10s %10s %10s\n", "no audit", "with audit", "entry");
+    for (int r = 0; r < rounds; r++) {
+        bool audit_first = r % 2 == 1;
+        for (int k = 0; k < 2; k++) {
+            bool audit = audit_first ? k == 0 : k == 1;
+            double us = bulk_cpu(dir, audit, n_units);
+            if (us < 0)
+                return 1;
+            (audit ? with : plain)[r] = us;
+        }
+        printf("%8.2fus %8.2fus %8.2fus   round %d%s\n", plain[r], with[r], with[r] - plain[r],
+               r + 1, audit_first ? " (audit first)" : "");
+        fflush(stdout);
+    }
+    double m_plain = median(plain, rounds), m_with = median(with, rounds);
+    printf("%8.2fus %8.2fus %8.2fus   median\n", m_plain, m_with, m_with - m_plain);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && !strcmp(argv[1], "--audit-cpu")) {
+        int rounds = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5;
+        int n_units = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 40000;
+        if (rounds < 1 || rounds > MAX_ROUNDS || n_units < 1 || n_units > 10000000) {
+            fprintf(stderr, "bench-writes: ROUNDS must be 1..%d, UNITS 1..10000000\n", MAX_ROUNDS);
+            return 2;
+        }
+        return audit_cpu(argv[2], rounds, n_units);
+    }
     bool audit = argc > 1 && !strcmp(argv[1], "--audit");
     int rounds = 1;
     if (audit) {

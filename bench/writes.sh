@@ -6,13 +6,18 @@
 # Usage: bench/writes.sh [--audit [--rounds N]] [SECONDS] [WRITERS...]   (default 2 s; 1 8 64)
 # --audit: group commit without and with an audit entry per insert instead
 # (the audit trail's overhead on the write path; bench/audit.sh), N rounds
-# in alternating order with medians.
+# in alternating order with medians. --audit-cpu [ROUNDS] [UNITS]: the
+# entry's CPU cost on the writer alone (bench/writes.c).
 # The databases go in a scratch directory under build/ (on the project's
 # disk, so fsync costs what it costs there; tmpfs would make it free).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 audit=()
-if [ "${1:-}" = --audit ]; then
+cpu=
+if [ "${1:-}" = --audit-cpu ]; then
+    cpu=1
+    shift
+elif [ "${1:-}" = --audit ]; then
     audit=(--audit)
     shift
     if [ "${1:-}" = --rounds ]; then
@@ -20,8 +25,10 @@ if [ "${1:-}" = --audit ]; then
         shift 2
     fi
 fi
-seconds=${1:-2}
-shift || true
+if [ -z "$cpu" ]; then
+    seconds=${1:-2}
+    shift || true
+fi
 
 make -s build/libspecbase.a
 mkdir -p build/bench
@@ -31,4 +38,7 @@ cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Isrc \
 dir=$(mktemp -d build/bench/writes.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 echo "machine: $(nproc) cores; database directory on $(df -T "$dir" | awk 'NR==2 {print $2}')"
+if [ -n "$cpu" ]; then
+    exec build/bench/writes --audit-cpu "$dir" "$@"
+fi
 build/bench/writes "${audit[@]}" "$dir" "$seconds" "$@"
