@@ -485,6 +485,7 @@ struct write_job {
     size_t n_inserted;
     struct rows rows;            /* RETURNING id, row json */
     const struct sb_rows *written; /* the validated values (create, update), for the audit trail */
+    const char **changes;          /* their audit JSON per row of written (audit_changes) */
     bool rolled_back;            /* tx=rollback: answered as if committed */
     struct sb_http_deferred *deferred;
     int64_t queued_us; /* when the unit was queued, for the metrics */
@@ -538,25 +539,24 @@ static void value_json(const struct sb_field *f, const struct sb_value *v, struc
     }
 }
 
-/* One entry per written row: who, what, which row, and the values written
- * (pii hashed, passwords never). */
-static int audit_rows(sqlite3 *db, struct write_job *job)
+/* The audit trail's changes JSON of each row of job->written: the values
+ * written (pii hashed, passwords never). Built on the request's thread
+ * before the write is queued, so that the single writer does not spend its
+ * time on JSON and pii hashes, which do not depend on the order of writes. */
+static void audit_changes(struct write_job *job)
 {
     struct request *r = &job->r;
     const struct sb_rows *w = job->written;
+    if (!w || w->n_rows == 0)
+        return;
+    job->changes = sb_arena_alloc(r->req->arena, w->n_rows * sizeof(*job->changes));
     struct sb_buf changes, value;
     sb_buf_init(&changes);
     sb_buf_init(&value);
-    int rc = 0;
-    for (size_t i = 0; i < job->rows.n_ids && rc == 0; i++) {
-        bool inserted = job->kind == WRITE_INSERT && (!job->upsert || job->rows.ids[i] > job->max_id_before);
-        enum sb_audit_op op = job->kind == WRITE_DELETE ? SB_AUDIT_OP_DELETE
-                            : inserted                  ? SB_AUDIT_OP_CREATE
-                                                        : SB_AUDIT_OP_UPDATE;
+    for (size_t row = 0; row < w->n_rows; row++) {
         sb_buf_reset(&changes);
         sb_buf_puts(&changes, "{}");
-        size_t row = job->kind == WRITE_INSERT ? i : 0;
-        for (size_t c = 0; w && row < w->n_rows && c < w->n_fields; c++) {
+        for (size_t c = 0; c < w->n_fields; c++) {
             const struct sb_value *v = sb_rows_value(w, row, c);
             if ((v->flags & (SB_VALUE_SECRET | SB_VALUE_DEFAULT)) || w->fields[c]->type.kind == SB_TYPE_PASSWORD)
                 continue;
@@ -564,10 +564,28 @@ static int audit_rows(sqlite3 *db, struct write_job *job)
             value_json(w->fields[c], v, &value);
             sb_audit_changes_add(&changes, w->fields[c], NULL, value.data, &r->app->audit_key);
         }
-        rc = sb_app_audit(r->app, db, r->req, r->ctx.who, op, r->coll->name, true, job->rows.ids[i], changes.data);
+        job->changes[row] = sb_arena_strdup(r->req->arena, sb_buf_str(&changes));
     }
     sb_buf_free(&changes);
     sb_buf_free(&value);
+}
+
+/* One entry per written row: who, what, which row, and the values written
+ * (audit_changes). */
+static int audit_rows(sqlite3 *db, struct write_job *job)
+{
+    struct request *r = &job->r;
+    const struct sb_rows *w = job->written;
+    int rc = 0;
+    for (size_t i = 0; i < job->rows.n_ids && rc == 0; i++) {
+        bool inserted = job->kind == WRITE_INSERT && (!job->upsert || job->rows.ids[i] > job->max_id_before);
+        enum sb_audit_op op = job->kind == WRITE_DELETE ? SB_AUDIT_OP_DELETE
+                            : inserted                  ? SB_AUDIT_OP_CREATE
+                                                        : SB_AUDIT_OP_UPDATE;
+        size_t row = job->kind == WRITE_INSERT ? i : 0;
+        const char *changes = job->changes && w && row < w->n_rows ? job->changes[row] : "{}";
+        rc = sb_app_audit(r->app, db, r->req, r->ctx.who, op, r->coll->name, true, job->rows.ids[i], changes);
+    }
     return rc;
 }
 
@@ -691,6 +709,7 @@ static void write_done(struct sb_write_unit *unit)
 /* Queue the job on the writer and defer the answer. */
 static void submit(struct write_job *job, struct sb_http_response *resp)
 {
+    audit_changes(job);
     job->deferred = sb_http_defer(job->r.req);
     job->queued_us = sb_app_now_us();
     job->unit.fn = write_unit;

@@ -112,7 +112,13 @@ int sb_audit_schema(sqlite3 *db, struct sb_buf *err);
 /* Append entry: seq = last seq + 1, prev_hash = the last hash (64 zeros
  * for the first), hash computed. Runs inside the caller's transaction or
  * savepoint and never begins or ends one; the single writer serializes
- * appends. Statements are cached per thread and connection (store/stmt.h:
+ * appends. On the writer's thread and connection the last (seq, hash) is
+ * kept in memory while the writer's epoch holds (store/writer.h: one
+ * transaction, no unit rolled back), so only the first entry of each
+ * transaction reads it from the table; elsewhere every append reads it. A
+ * write unit must therefore not roll back, to a savepoint of its own, work
+ * that appended entries (the writer rolls failed units back itself).
+ * Statements are cached per thread and connection (store/stmt.h:
  * sb_stmt_forget before closing db). Returns 0, or SB_STORE_EDB with the
  * message in err (the caller rolls its unit back: no write without its
  * entry). */

@@ -13,7 +13,11 @@
  *    that transaction fails with the error, and the rest of the batch starts
  *    a new transaction.
  *  - COMMIT fails: every unit kept in the transaction fails; none is
- *    acknowledged. */
+ *    acknowledged.
+ *
+ * The epoch (sb_writer_epoch) is thread-local on the writer thread: it moves
+ * on at every BEGIN and after every unit that did not end in RELEASE, so
+ * that whoever caches what the connection holds knows when to read again. */
 #include "store/writer.h"
 
 #include <pthread.h>
@@ -54,6 +58,15 @@ void sb_writer_options_default(struct sb_writer_options *opts)
     opts->max_batch = SB_WRITER_MAX_BATCH;
 }
 
+/* The writer thread's connection and epoch (sb_writer_epoch). */
+static _Thread_local sqlite3 *epoch_db;
+static _Thread_local unsigned long long epoch;
+
+unsigned long long sb_writer_epoch(sqlite3 *db)
+{
+    return db && db == epoch_db ? epoch : 0;
+}
+
 static void set_result(struct sb_write_result *res, int rc, int unit_rc, int code,
                        const char *message)
 {
@@ -83,6 +96,7 @@ static void fail_kept(struct sb_write_unit *from, struct sb_write_unit *to, int 
 
 static bool begin(struct sb_writer *w)
 {
+    epoch++;
     return control(w, ST_BEGIN) == SQLITE_OK;
 }
 
@@ -94,10 +108,13 @@ static bool run_unit(struct sb_writer *w, struct sb_write_unit *unit)
     struct sb_write_result *res = &unit->result;
     set_result(res, 0, 0, 0, NULL);
     if (control(w, ST_SAVEPOINT) != SQLITE_OK) {
+        epoch++;
         set_result(res, SB_STORE_EDB, 0, sqlite3_extended_errcode(db), sqlite3_errmsg(db));
         return !sqlite3_get_autocommit(db);
     }
     int unit_rc = unit->fn(db, unit->arg);
+    if (unit_rc != 0 || sqlite3_get_autocommit(db))
+        epoch++; /* what the unit wrote is about to be undone, or is gone */
     if (unit_rc != 0) {
         /* A positive value is an SQLite code: its message is still current. */
         if (unit_rc > 0)
@@ -115,6 +132,7 @@ static bool run_unit(struct sb_writer *w, struct sb_write_unit *unit)
     if (end == SQLITE_OK)
         end = control(w, ST_RELEASE);
     if (end != SQLITE_OK) {
+        epoch++;
         if (unit_rc == 0)
             set_result(res, SB_STORE_EDB, 0, sqlite3_extended_errcode(db), sqlite3_errmsg(db));
         return !sqlite3_get_autocommit(db);
@@ -158,6 +176,7 @@ static void run_batch(struct sb_writer *w, struct sb_write_unit *batch)
     if (!in_txn)
         return; /* the last unit's transaction was lost; its units already failed */
     if (control(w, ST_COMMIT) != SQLITE_OK) {
+        epoch++;
         int code = sqlite3_extended_errcode(db);
         char msg[256];
         snprintf(msg, sizeof(msg), "COMMIT: %s", sqlite3_errmsg(db));
@@ -170,6 +189,8 @@ static void run_batch(struct sb_writer *w, struct sb_write_unit *batch)
 static void *writer_main(void *arg)
 {
     struct sb_writer *w = arg;
+    epoch_db = w->db;
+    epoch = 1;
     pthread_mutex_lock(&w->mutex);
     for (;;) {
         while (!w->head && !w->closing)
@@ -212,6 +233,7 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&w->mutex);
     }
     pthread_mutex_unlock(&w->mutex);
+    epoch_db = NULL;
     /* Still on the writer thread: drop the control statements, then let the
      * owner finalize what its units cached (it may finalize every statement
      * of the connection, so ours must be gone first). */

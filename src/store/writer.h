@@ -108,6 +108,17 @@ void sb_writer_stats(struct sb_writer *writer, struct sb_writer_stats *out);
  * unit is submitted; NULL removes it. */
 void sb_writer_on_batch(struct sb_writer *writer, void (*fn)(void *ctx, size_t units), void *ctx);
 
+/* The writer's transaction epoch, for caches of what the write connection
+ * holds (store/audit.c keeps the audit trail's head): on the writer thread,
+ * with db its connection, a number that changes whenever rows may have
+ * changed other than through this thread's own statements since the
+ * epoch was read: at every BEGIN (another process may have written in
+ * between), and after every unit that rolled back to its savepoint or lost
+ * the transaction. 0 anywhere else (another thread, another connection):
+ * nothing may be cached. A unit that rolls back to a savepoint of its own
+ * must not rely on caches (the writer cannot see that rollback). */
+unsigned long long sb_writer_epoch(sqlite3 *db);
+
 /* Stop accepting units, run and commit everything already queued, join the
  * thread and close the connection. NULL is ignored. */
 void sb_writer_close(struct sb_writer *writer);

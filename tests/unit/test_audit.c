@@ -4,7 +4,10 @@
  * never in clear, the key file (0600, refused when others may read it), an
  * append rolled back with its savepoint, and the verifier catching each kind
  * of tampering (a changed value, a deleted entry, a forged insertion, two
- * entries swapped) at the right seq. Prints the cost of one append.
+ * entries swapped) at the right seq, and the chain kept whole through the
+ * single writer when units that appended roll back, end their transaction,
+ * or another connection appends between batches. Prints the cost of one
+ * append.
  *
  * With SB_AUDIT_FIXTURE=PATH the test "fixture" writes a small trail to PATH
  * for the CLI tests (tests/audit.sh). */
@@ -18,7 +21,9 @@
 #include <sqlite3.h>
 
 #include "store/audit.h"
+#include "store/db.h"
 #include "store/stmt.h"
+#include "store/writer.h"
 #include "test.h"
 #include "store_helpers.h"
 
@@ -521,6 +526,126 @@ TEST(audit_detects_reordered_entries)
                       "UPDATE _sb_audit SET seq = 6 WHERE seq = -1");
     CHECK_EQ_STR(sb_audit_problem_name(report.problem), "reordered");
     CHECK_EQ_INT(report.seq, 5);
+}
+
+/* Units of the writer test: append one or two entries, or append and then
+ * fail (rolled back to the unit's savepoint) or end the transaction (every
+ * unit kept in it is lost). */
+enum unit_kind { UNIT_APPEND, UNIT_APPEND_TWICE, UNIT_APPEND_FAIL, UNIT_APPEND_END, UNIT__COUNT };
+
+struct audit_unit {
+    struct sb_write_unit unit;
+    enum unit_kind kind;
+    int id;
+};
+
+static int append_one(sqlite3 *db, int id)
+{
+    char rid[32];
+    snprintf(rid, sizeof(rid), "unit-%d", id);
+    struct sb_audit_entry entry = {.actor_role = "service", .request_id = rid,
+                                   .op = SB_AUDIT_OP_ACTION, .collection = "units",
+                                   .has_row_id = true, .row_id = id};
+    return sb_audit_append(db, &entry, NULL);
+}
+
+static int audit_unit_fn(sqlite3 *db, void *arg)
+{
+    struct audit_unit *u = arg;
+    if (append_one(db, u->id) != 0)
+        return -1;
+    switch (u->kind) {
+    case UNIT_APPEND_TWICE:
+        return append_one(db, u->id) != 0 ? -1 : 0;
+    case UNIT_APPEND_FAIL:
+        return -1;
+    case UNIT_APPEND_END:
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static void audit_unit_done(struct sb_write_unit *unit)
+{
+    (void)unit;
+}
+
+static void forget_statements(sqlite3 *db, void *arg)
+{
+    (void)arg;
+    sb_stmt_forget(db);
+}
+
+static int sync_fn(sqlite3 *db, void *arg)
+{
+    (void)db;
+    (void)arg;
+    return 0;
+}
+
+/* Entries the committed units of units[0..n) appended. */
+static int committed_entries(const struct audit_unit *units, int n)
+{
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        if (units[i].unit.result.rc == 0)
+            total += units[i].kind == UNIT_APPEND_TWICE ? 2 : 1;
+    return total;
+}
+
+TEST(audit_chain_whole_through_the_writer)
+{
+    char *path = scratch_path("writer.db");
+    sqlite3 *setup = open_db(path);
+    close_db(setup);
+    struct sb_writer_options opts;
+    sb_writer_options_default(&opts);
+    opts.db.durability = SB_DURABILITY_NORMAL;
+    opts.before_close = forget_statements;
+    struct sb_writer *w = NULL;
+    CHECK_EQ_INT(sb_writer_open(path, &opts, &w, NULL), 0);
+    enum { N = 240 };
+    static struct audit_unit units[N];
+    /* queued back to back, so that batches hold several units and the
+     * failing ones sit between units that append */
+    for (int i = 0; i < N; i++) {
+        units[i] = (struct audit_unit){.kind = (enum unit_kind)(i * 7 % 11 % UNIT__COUNT), .id = i};
+        units[i].unit = (struct sb_write_unit){.fn = audit_unit_fn, .arg = &units[i],
+                                               .done = audit_unit_done};
+        CHECK_EQ_INT(sb_writer_submit(w, &units[i].unit), 0);
+        if (i == N / 2) {
+            /* between two batches, another connection appends */
+            CHECK_EQ_INT(sb_writer_exec(w, sync_fn, NULL, NULL), 0);
+            sqlite3 *other = open_db(path);
+            exec(other, "BEGIN IMMEDIATE");
+            CHECK_EQ_INT(append_one(other, -1), 0);
+            CHECK_EQ_INT(append_one(other, -2), 0);
+            exec(other, "COMMIT");
+            close_db(other);
+        }
+    }
+    sb_writer_close(w); /* runs and commits everything queued */
+    int failed = 0, ended = 0;
+    for (int i = 0; i < N; i++) {
+        failed += units[i].unit.result.rc != 0;
+        ended += units[i].kind == UNIT_APPEND_END;
+    }
+    CHECK(failed > 0);
+    CHECK(ended > 0);
+    sqlite3 *db = open_db(path);
+    struct sb_audit_report report = verify(db);
+    CHECK_EQ_STR(sb_audit_problem_name(report.problem), "ok");
+    CHECK_EQ_INT(report.n_entries, committed_entries(units, N) + 2);
+    CHECK_EQ_INT(report.head_seq, report.n_entries);
+    /* no rolled-back unit left an entry */
+    CHECK_EQ_INT(query_int(db, "SELECT count(DISTINCT request_id) FROM _sb_audit WHERE "
+                               "request_id LIKE 'unit-%' AND CAST(substr(request_id, 6) AS INTEGER) "
+                               ">= 0"),
+                 N - failed);
+    close_db(db);
+    free(path);
 }
 
 /* Informational: the cost of one append inside a transaction on a file
