@@ -949,6 +949,27 @@ static const char json_escape[256] = {
     ['"'] = '"', ['\\'] = '\\',
 };
 
+/* How many bytes of z, from the start, need no escaping. Eight bytes at a
+ * time while none of them is below 0x20, '"' or '\\' (the usual "has a
+ * byte less than / equal to" word tests, exact for whether any byte
+ * matches), then byte by byte. */
+static size_t json_clean_prefix(const unsigned char *z, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, z + i, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t hits = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+        if (hits & highs)
+            break;
+    }
+    while (i < n && !json_escape[z[i]])
+        i++;
+    return i;
+}
+
 /* A JSON string, escaped as SQLite's json_quote() escapes it. */
 static void json_text_string(struct json_text *t, const unsigned char *z, size_t n)
 {
@@ -956,17 +977,18 @@ static void json_text_string(struct json_text *t, const unsigned char *z, size_t
     if (!json_text_reserve(t, n + 2))
         return;
     t->data[t->len++] = '"';
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        char esc = json_escape[z[i]];
-        if (!esc)
-            continue;
-        json_text_put(t, z + start, i - start);
-        start = i + 1;
-        char seq[6] = {'\\', esc, '0', '0', hex[z[i] >> 4], hex[z[i] & 15]};
+    for (;;) {
+        size_t clean = json_clean_prefix(z, n);
+        json_text_put(t, z, clean);
+        if (clean == n)
+            break;
+        unsigned char c = z[clean];
+        char esc = json_escape[c];
+        char seq[6] = {'\\', esc, '0', '0', hex[c >> 4], hex[c & 15]};
         json_text_put(t, seq, esc == 'u' ? 6 : 2);
+        z += clean + 1;
+        n -= clean + 1;
     }
-    json_text_put(t, z + start, n - start);
     json_text_put(t, "\"", 1);
 }
 

@@ -685,6 +685,23 @@ TEST(json_build_values_are_written_as_json_quote_writes_them)
         free(got);
         free(want);
     }
+    /* each byte that needs escaping, and some that do not, at every offset
+     * of a text longer than the eight bytes scanned at a time */
+    static const int specials[] = {1, 0x1f, 0x20, '"', '\\', '\n', 0x7f, 0xc3};
+    for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++)
+        for (int at = 0; at < 19; at++) {
+            char value[160], sql[256], want_sql[256];
+            snprintf(value, sizeof(value), "printf('%%.*c', %d, 'a') || char(%d) || printf('%%.*c', %d, 'b')", at,
+                     specials[k], 18 - at);
+            snprintf(sql, sizeof(sql), "SELECT sb_json_build('v', %s)", value);
+            snprintf(want_sql, sizeof(want_sql), "SELECT json_quote(%s)", value);
+            char *got = eval_text(sql), *want = eval_text(want_sql);
+            if (strcmp(got, want) != 0)
+                sb_test_fail(__FILE__, __LINE__, "byte %d at %d: got %s, json_quote gives %s", specials[k], at, got,
+                             want);
+            free(got);
+            free(want);
+        }
 }
 
 TEST(json_build_joins_text_and_values)
