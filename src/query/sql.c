@@ -676,7 +676,7 @@ static int embed_value(const struct sb_sql_ctx *ctx, const struct relation *rel,
         puts_sql(sql, ")");
         return 0;
     }
-    puts_sql(sql, "(SELECT '[' || coalesce(group_concat(\"j\", ','), '') || ']' FROM (SELECT ");
+    puts_sql(sql, "(SELECT sb_json_array(\"j\") FROM (SELECT ");
     if (object_expr(ctx, rel->target, item->children, item->n_children, alias, &child, sql, err) != 0)
         return -1;
     puts_sql(sql, " AS \"j\"");

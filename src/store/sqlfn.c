@@ -1085,6 +1085,53 @@ static void fn_json_build(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text64(ctx, t.data ? t.data : "", t.len, t.data ? sqlite3_free : SQLITE_STATIC, SQLITE_UTF8);
 }
 
+/* sb_json_array(j): the aggregate's text, a json_text in the aggregate
+ * context. Each step reserves room for the closing ']' too. */
+static void fn_json_array_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct json_text *t = sqlite3_aggregate_context(ctx, (int)sizeof(*t));
+    if (!t) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (t->error)
+        return;
+    if (!t->cap) {
+        t->max = (size_t)sqlite3_limit(sqlite3_context_db_handle(ctx), SQLITE_LIMIT_LENGTH, -1);
+        json_text_reserve(t, 256); /* a few objects without a realloc */
+    }
+    bool null = sqlite3_value_type(argv[0]) == SQLITE_NULL;
+    const unsigned char *z = null ? (const unsigned char *)"null" : sqlite3_value_text(argv[0]);
+    size_t n = null ? 4 : (size_t)sqlite3_value_bytes(argv[0]);
+    if (!json_text_reserve(t, n + 2)) {
+        if (t->error == SQLITE_NOMEM)
+            sqlite3_result_error_nomem(ctx);
+        else
+            sqlite3_result_error_toobig(ctx);
+        return;
+    }
+    t->data[t->len] = t->len ? ',' : '[';
+    t->len++;
+    if (n)
+        memcpy(t->data + t->len, z, n);
+    t->len += n;
+}
+
+static void fn_json_array_final(sqlite3_context *ctx)
+{
+    struct json_text *t = sqlite3_aggregate_context(ctx, 0);
+    if (!t || t->error || !t->len) {
+        if (t)
+            sqlite3_free(t->data); /* the error, if any, was reported by the step */
+        if (!t || !t->error)
+            sqlite3_result_text(ctx, "[]", 2, SQLITE_STATIC);
+        return;
+    }
+    t->data[t->len++] = ']';
+    sqlite3_result_text64(ctx, t->data, t->len, sqlite3_free, SQLITE_UTF8);
+}
+
 /* ---- registration ------------------------------------------------------- */
 
 static const struct {
@@ -1109,7 +1156,9 @@ int sb_sqlfn_register(sqlite3 *db)
             return -1;
     }
     if (sqlite3_create_function_v2(db, "sb_json_build", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                   NULL, fn_json_build, NULL, NULL, NULL) != SQLITE_OK)
+                                   NULL, fn_json_build, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(db, "sb_json_array", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   NULL, NULL, fn_json_array_step, fn_json_array_final, NULL) != SQLITE_OK)
         return -1;
     return 0;
 }

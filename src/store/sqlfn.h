@@ -8,12 +8,12 @@
  *   cd (a <@ b)        sb_json_contains(b, a)
  *   ov (a && b)        sb_json_overlaps(a, b)
  *
- * and one that writes rows' JSON text (sb_json_build, below). Every function
- * but sb_json_build takes two arguments, returns 1 or 0, returns NULL when
- * an argument is NULL, and all are registered SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS
- * | SQLITE_UTF8. A bad operand (invalid pattern or JSON, a limit passed) is
- * an SQL error whose message is meant for the client: the caller answers
- * 400 with it.
+ * and two that write rows' JSON text (sb_json_build, sb_json_array, below).
+ * Every function but these two takes two arguments, returns 1 or 0 and
+ * returns NULL when an argument is NULL; all are registered
+ * SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS | SQLITE_UTF8. A bad operand
+ * (invalid pattern or JSON, a limit passed) is an SQL error whose message
+ * is meant for the client: the caller answers 400 with it.
  *
  * sb_regexp, sb_iregexp: POSIX extended regular expressions (regcomp with
  *   REG_EXTENDED | REG_NOSUB, plus REG_ICASE for the i-variant), matched
@@ -66,7 +66,10 @@
  *   or punctuation; NULL is written null). A kinds text of another length
  *   is an error; the result is bounded by SQLITE_LIMIT_LENGTH. Unlike the
  *   other functions it takes any number of arguments, up to SQLite's
- *   SQLITE_MAX_FUNCTION_ARG. */
+ *   SQLITE_MAX_FUNCTION_ARG.
+ * sb_json_array(j): an aggregate, the JSON array of its rows' JSON texts in
+ *   the order they come ('[' || group_concat(j, ',') || ']' in one buffer;
+ *   NULL is written null): [] for no rows, bounded by SQLITE_LIMIT_LENGTH. */
 #ifndef SB_STORE_SQLFN_H
 #define SB_STORE_SQLFN_H
 

@@ -730,6 +730,32 @@ TEST(json_build_errors)
     sqlite3_limit(conn, SQLITE_LIMIT_LENGTH, old);
 }
 
+TEST(json_array_aggregates_in_order)
+{
+    sqlite3 *conn = test_db();
+    CHECK_EQ_INT(sqlite3_exec(conn,
+                              "CREATE TABLE ja_t(k INTEGER, v TEXT);"
+                              "INSERT INTO ja_t VALUES (1, '{\"a\":1}'), (2, NULL), (3, '\"x\"'), (4, '[]');",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    /* the rows' texts as they are, in the subquery's order; NULL is null */
+    CHECK_EVAL("SELECT sb_json_array(v) FROM (SELECT v FROM ja_t ORDER BY k DESC)", "[[],\"x\",null,{\"a\":1}]");
+    CHECK_EVAL("SELECT sb_json_array(v) FROM (SELECT v FROM ja_t ORDER BY k LIMIT 1)", "[{\"a\":1}]");
+    /* no rows: an empty array, not NULL */
+    CHECK_EVAL("SELECT sb_json_array(v) FROM ja_t WHERE k > 9", "[]");
+    CHECK_EVAL("SELECT group_concat(a, ' ') FROM (SELECT k, (SELECT sb_json_array(v) FROM ja_t AS i WHERE i.k < o.k) AS a"
+               " FROM ja_t AS o ORDER BY k)",
+               "[] [{\"a\":1}] [{\"a\":1},null] [{\"a\":1},null,\"x\"]");
+    /* more than the first allocation holds */
+    CHECK_EVAL("SELECT length(sb_json_array(printf('%.*c', 100, 'a'))) FROM (SELECT 1 FROM ja_t, ja_t, ja_t)",
+               "6465"); /* 64 rows of 100 bytes, 63 commas, 2 brackets */
+    /* the connection's length limit bounds the result */
+    int old = sqlite3_limit(conn, SQLITE_LIMIT_LENGTH, 1000);
+    CHECK_EVAL("SELECT sb_json_array(printf('%.*c', 300, 'a')) FROM ja_t", "ERROR: string or blob too big");
+    sqlite3_limit(conn, SQLITE_LIMIT_LENGTH, old);
+    sqlite3_exec(conn, "DROP TABLE ja_t", NULL, NULL, NULL);
+}
+
 __attribute__((destructor)) static void close_db(void)
 {
     if (db)
