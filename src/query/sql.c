@@ -2,16 +2,17 @@
  * each name is resolved against the collection as it is written out, each
  * operand validated and bound. Statements look like
  *
- *   SELECT json_object('id', t."id", 'price', json(t."price"), ...)
+ *   SELECT sb_json_build('jvjjj', '{"id":', t."id", ',"price":', t."price", '}')
  *   FROM "product" AS t
  *   WHERE (<read rule>) AND (<filters>)
  *   ORDER BY t."price" DESC NULLS FIRST LIMIT ?3 OFFSET ?4
  *
  * Decimals are stored as canonical text and compared through CAST(... AS
  * NUMERIC); booleans are 0/1 and printed as true/false; json and arrays are
- * JSON text and printed through json() so they nest as values. The custom
- * functions sb_like, sb_regexp, sb_json_contains, sb_json_overlaps come
- * from store/sqlfn.c; full-text queries are converted by query/fts.c. */
+ * JSON text and spliced as they are, never parsed. The custom functions
+ * sb_like, sb_regexp, sb_json_contains, sb_json_overlaps and sb_json_build
+ * (which writes a row's JSON object in one call) come from store/sqlfn.c;
+ * full-text queries are converted by query/fts.c. */
 #include "query/sql.h"
 
 #include <stdio.h>
@@ -203,25 +204,113 @@ static int path_value(struct sb_sql *sql, const char *alias, const struct sb_fie
 
 /* ---- select list --------------------------------------------------------------- */
 
-/* A field's value in a row's JSON object. */
-/* A field's value as JSON text. Rows are written as JSON text by string
- * concatenation, never parsed: json_quote() for scalars (it writes null,
- * numbers and escaped strings), the stored text for json, arrays and
- * decimals (kept in canonical JSON form), true/false for booleans. */
-static void json_value(struct sb_sql *sql, const char *alias, const struct sb_field *f)
+/* A row's JSON object is written as one call sb_json_build(kinds, a1, ...)
+ * (store/sqlfn.h): JSON punctuation and keys from the model are literal
+ * arguments, adjacent ones merged into one; each value is an argument of
+ * kind 'v' (written as json_quote() would) or 'j' (JSON text written as it
+ * is, NULL as null). Nothing is parsed, and the text is built in one buffer
+ * instead of a copy per || operator. Past MAX_CALL_ARGS arguments (SQLite
+ * allows 127 per call) the object goes on in a second call, joined by ||. */
+#define MAX_CALL_ARGS 100
+
+struct parts {
+    struct sb_sql args;     /* ", a1, a2" of the current call: a piece of out */
+    struct sb_buf kinds;    /* one letter per argument of the current call */
+    struct sb_buf literal;  /* literal JSON text not yet written as an argument */
+    struct sb_sql *out;     /* borrowed: where finished calls are written */
+    size_t n_calls;
+};
+
+static void parts_init(struct parts *parts, struct sb_sql *out)
+{
+    sb_sql_piece(&parts->args, out);
+    sb_buf_init(&parts->kinds);
+    sb_buf_init(&parts->literal);
+    parts->out = out;
+    parts->n_calls = 0;
+}
+
+static void parts_free(struct parts *parts)
+{
+    sb_sql_free(&parts->args);
+    sb_buf_free(&parts->kinds);
+    sb_buf_free(&parts->literal);
+}
+
+static void flush_call(struct parts *parts)
+{
+    if (parts->kinds.len == 0)
+        return;
+    if (parts->n_calls++)
+        puts_sql(parts->out, " || ");
+    puts_sql(parts->out, "sb_json_build('");
+    sb_buf_append(&parts->out->text, parts->kinds.data, parts->kinds.len);
+    sb_buf_putc(&parts->out->text, '\'');
+    sb_buf_append(&parts->out->text, parts->args.text.data, parts->args.text.len);
+    sb_buf_putc(&parts->out->text, ')');
+    sb_buf_reset(&parts->kinds);
+    sb_buf_reset(&parts->args.text);
+}
+
+/* Start an argument of kind 'v' or 'j'; its SQL goes to the returned piece. */
+static struct sb_sql *next_arg(struct parts *parts, char kind)
+{
+    if (parts->kinds.len == MAX_CALL_ARGS)
+        flush_call(parts);
+    sb_buf_putc(&parts->kinds, kind);
+    puts_sql(&parts->args, ", ");
+    return &parts->args;
+}
+
+/* Write the pending literal text as one SQL string argument. The text is
+ * punctuation and names from the model, never a client's. */
+static void flush_literal(struct parts *parts)
+{
+    if (parts->literal.len == 0)
+        return;
+    struct sb_sql *arg = next_arg(parts, 'j');
+    sb_buf_putc(&arg->text, '\'');
+    const char *text = parts->literal.data, *end = text + parts->literal.len;
+    for (const char *quote; (quote = memchr(text, '\'', (size_t)(end - text))) != NULL; text = quote + 1) {
+        sb_buf_append(&arg->text, text, (size_t)(quote - text + 1));
+        sb_buf_putc(&arg->text, '\''); /* a quote is written twice */
+    }
+    sb_buf_append(&arg->text, text, (size_t)(end - text));
+    sb_buf_putc(&arg->text, '\'');
+    sb_buf_reset(&parts->literal);
+}
+
+static void literal(struct parts *parts, const char *text)
+{
+    sb_buf_puts(&parts->literal, text);
+}
+
+/* A value argument: the SQL of the value goes to the returned piece. */
+static struct sb_sql *value_arg(struct parts *parts, char kind)
+{
+    flush_literal(parts);
+    return next_arg(parts, kind);
+}
+
+/* The object's calls, written to out. */
+static void parts_finish(struct parts *parts)
+{
+    flush_literal(parts);
+    flush_call(parts);
+}
+
+/* A field's value in a row's JSON object: the column as a value (null,
+ * number or string), the stored text for json, arrays and decimals (kept in
+ * canonical JSON form), true/false for booleans. */
+static void json_value(struct parts *parts, const char *alias, const struct sb_field *f)
 {
     if (f->type.kind == SB_TYPE_BOOL && !f->type.is_array) {
-        puts_sql(sql, "(CASE ");
+        struct sb_sql *sql = value_arg(parts, 'j');
+        puts_sql(sql, "CASE ");
         column(sql, alias, f);
-        puts_sql(sql, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE 'null' END)");
-    } else if (is_json_text(f) || is_decimal(f)) {
-        puts_sql(sql, "coalesce(");
-        column(sql, alias, f);
-        puts_sql(sql, ", 'null')");
+        puts_sql(sql, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' END");
     } else {
-        puts_sql(sql, "json_quote(");
-        column(sql, alias, f);
-        puts_sql(sql, ")");
+        column(value_arg(parts, is_json_text(f) || is_decimal(f) ? 'j' : 'v'), alias, f);
     }
 }
 
@@ -238,7 +327,7 @@ static const struct cast_name casts[] = {
 };
 
 static int select_value(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
-                        const struct sb_q_select_item *item, const char *alias, struct sb_sql *sql,
+                        const struct sb_q_select_item *item, const char *alias, struct parts *parts,
                         const struct sb_field **field_out, struct sb_api_error *err)
 {
     const struct sb_field *f = path_field(coll, &item->path, err);
@@ -255,7 +344,8 @@ static int select_value(const struct sb_sql_ctx *ctx, const struct sb_collection
             return sb_api_error_set(err, 400, "42704", "type \"%.60s\" does not exist", item->cast);
     }
     if (cast && cast->sql) {
-        puts_sql(sql, "json_quote(CAST(");
+        struct sb_sql *sql = value_arg(parts, 'v');
+        puts_sql(sql, "CAST(");
         if (item->path.n_steps) {
             if (path_value(sql, alias, f, &item->path, err) != 0)
                 return -1;
@@ -266,50 +356,48 @@ static int select_value(const struct sb_sql_ctx *ctx, const struct sb_collection
         } else {
             column(sql, alias, f);
         }
-        sb_buf_printf(&sql->text, " AS %s))", cast->sql);
+        sb_buf_printf(&sql->text, " AS %s)", cast->sql);
         return 0;
     }
     if (item->path.n_steps) {
         /* -> gives JSON text, ->> an SQL value */
         bool as_text = item->path.steps[item->path.n_steps - 1].as_text;
-        puts_sql(sql, as_text ? "json_quote(" : "coalesce(");
-        if (path_value(sql, alias, f, &item->path, err) != 0)
-            return -1;
-        puts_sql(sql, as_text ? ")" : ", 'null')");
-        return 0;
+        return path_value(value_arg(parts, as_text ? 'v' : 'j'), alias, f, &item->path, err);
     }
-    json_value(sql, alias, f);
+    json_value(parts, alias, f);
     return 0;
 }
 
-/* The key of a select item: its alias, the last json key, or the column. */
-/* An object is written as ('{' || '"a":' || value || ',"b":' || value ||
- * '}'). A key from the model is a literal (names are [a-z0-9_]); a key
- * from the client (an alias, a json key) is bound and quoted. */
-static void key_literal(struct sb_sql *sql, bool *first, const char *name)
+/* The key of a select item: a name from the model is literal text (names
+ * are [a-z0-9_]); a key from the client (an alias, a json key) is bound and
+ * written as a JSON string. */
+static void key_literal(struct parts *parts, bool *first, const char *name)
 {
-    sb_buf_printf(&sql->text, " || '%s\"%s\":' || ", *first ? "" : ",", name);
+    literal(parts, *first ? "\"" : ",\"");
+    literal(parts, name);
+    literal(parts, "\":");
     *first = false;
 }
 
-static void key_bound(struct sb_sql *sql, bool *first, const char *key)
+static void key_bound(struct parts *parts, bool *first, const char *key)
 {
-    puts_sql(sql, *first ? " || json_quote(" : " || ',' || json_quote(");
-    sb_sql_bind_text(sql, key, strlen(key));
-    puts_sql(sql, ") || ':' || ");
+    if (!*first)
+        literal(parts, ",");
+    sb_sql_bind_text(value_arg(parts, 'v'), key, strlen(key));
+    literal(parts, ":");
     *first = false;
 }
 
-static void bind_key(struct sb_sql *sql, bool *first, const struct sb_q_select_item *item, const struct sb_field *f)
+static void bind_key(struct parts *parts, bool *first, const struct sb_q_select_item *item, const struct sb_field *f)
 {
     if (item->alias)
-        return key_bound(sql, first, item->alias);
+        return key_bound(parts, first, item->alias);
     for (size_t i = item->path.n_steps; i > 0; i--) {
         const struct sb_q_json_step *step = &item->path.steps[i - 1];
         if (step->key)
-            return key_bound(sql, first, step->key);
+            return key_bound(parts, first, step->key);
     }
-    key_literal(sql, first, f->name);
+    key_literal(parts, first, f->name);
 }
 
 /* ---- embedding ------------------------------------------------------------- */
@@ -570,8 +658,9 @@ static int embed_exists(const struct sb_sql_ctx *ctx, const struct sb_collection
     return 0;
 }
 
-/* The embed's value in its parent's object: an object (or null) for a
- * to-one, an array for the others, built by one correlated subquery. */
+/* The embed's value in its parent's object: an object (or NULL, written
+ * null) for a to-one, an array for the others, built by one correlated
+ * subquery. */
 static int embed_value(const struct sb_sql_ctx *ctx, const struct relation *rel, const struct sb_q_select_item *item,
                        const char *parent_alias, struct level *lvl, struct sb_sql *sql, struct sb_api_error *err)
 {
@@ -580,14 +669,14 @@ static int embed_value(const struct sb_sql_ctx *ctx, const struct relation *rel,
     const char *alias = next_alias(lvl, ctx->arena);
     const struct sb_q_level *level = embed_level(lvl, item);
     if (rel->kind == REL_TO_ONE) {
-        puts_sql(sql, "coalesce((SELECT ");
+        puts_sql(sql, "(SELECT ");
         if (object_expr(ctx, rel->target, item->children, item->n_children, alias, &child, sql, err) != 0 ||
             embed_from(ctx, rel, item, parent_alias, alias, lvl, sql, err) != 0)
             return -1;
-        puts_sql(sql, "), 'null')");
+        puts_sql(sql, ")");
         return 0;
     }
-    puts_sql(sql, "(SELECT '[' || coalesce(group_concat(\"j\", ','), '') || ']' FROM (SELECT ");
+    puts_sql(sql, "(SELECT sb_json_array(\"j\") FROM (SELECT ");
     if (object_expr(ctx, rel->target, item->children, item->n_children, alias, &child, sql, err) != 0)
         return -1;
     puts_sql(sql, " AS \"j\"");
@@ -622,9 +711,10 @@ static void hide_if_ruled(struct hidden_keys *rules, const struct sb_field *f, c
 }
 
 /* The keys a spread embed (...rel(a, b)) contributes to its parent's
- * object, each read from the embedded object: json(obj -> '$."key"'). */
+ * object, each read from the embedded object: obj -> '$."key"' (NULL, for
+ * no embedded row, is written null). */
 static int spread_members(const struct sb_sql_ctx *ctx, const struct relation *rel, const struct sb_q_select_item *item,
-                          const char *parent_alias, struct level *lvl, struct sb_sql *sql, bool *first,
+                          const char *parent_alias, struct level *lvl, struct parts *parts, bool *first,
                           struct sb_api_error *err)
 {
     if (rel->kind != REL_TO_ONE)
@@ -654,8 +744,8 @@ static int spread_members(const struct sb_sql_ctx *ctx, const struct relation *r
         for (size_t k = 0; k < n_keys; k++) {
             if (strchr(keys[k], '"'))
                 return sb_api_error_set(err, 400, "PGRST100", "key %.60s cannot hold '\"'", keys[k]);
-            key_bound(sql, first, keys[k]);
-            puts_sql(sql, "coalesce(");
+            key_bound(parts, first, keys[k]);
+            struct sb_sql *sql = value_arg(parts, 'j');
             struct sb_q_select_item only = *item;
             only.spread = false;
             if (embed_value(ctx, rel, &only, parent_alias, lvl, sql, err) != 0)
@@ -663,17 +753,27 @@ static int spread_members(const struct sb_sql_ctx *ctx, const struct relation *r
             puts_sql(sql, " -> ");
             const char *path = sb_arena_printf(ctx->arena, "$.\"%s\"", keys[k]);
             sb_sql_bind_text(sql, path, strlen(path));
-            puts_sql(sql, ", 'null')");
         }
     }
     return 0;
 }
 
+/* The model's spelling of the name a relation was found by (the target
+ * collection or the parent's field), NULL when it is neither. */
+static const char *model_name(const struct relation *rel, const char *name)
+{
+    if (!strcmp(rel->target->name, name))
+        return rel->target->name;
+    if (rel->kind == REL_TO_ONE && !strcmp(rel->fk->name, name))
+        return rel->fk->name;
+    return NULL;
+}
+
 static int row_object(const struct sb_sql_ctx *ctx, const struct sb_collection *coll,
                       struct sb_q_select_item *const *items, size_t n_items, const char *alias,
-                      struct level *lvl, struct sb_sql *sql, struct hidden_keys *rules, struct sb_api_error *err)
+                      struct level *lvl, struct parts *parts, struct hidden_keys *rules, struct sb_api_error *err)
 {
-    puts_sql(sql, "('{'");
+    literal(parts, "{");
     bool first = true;
     for (size_t i = 0; i < n_items; i++) {
         const struct sb_q_select_item *item = items[i];
@@ -682,8 +782,8 @@ static int row_object(const struct sb_sql_ctx *ctx, const struct sb_collection *
                 const struct sb_field *f = coll->fields[k];
                 if ((f->flags & SB_FIELD_HIDDEN) || f->type.kind == SB_TYPE_PASSWORD)
                     continue;
-                key_literal(sql, &first, f->name);
-                json_value(sql, alias, f);
+                key_literal(parts, &first, f->name);
+                json_value(parts, alias, f);
                 hide_if_ruled(rules, f, f->name);
             }
             continue;
@@ -693,26 +793,30 @@ static int row_object(const struct sb_sql_ctx *ctx, const struct sb_collection *
             if (resolve_relation(ctx, coll, item->relation, item->hint, &rel, err) != 0)
                 return -1;
             if (item->spread) {
-                if (spread_members(ctx, &rel, item, alias, lvl, sql, &first, err) != 0)
+                if (spread_members(ctx, &rel, item, alias, lvl, parts, &first, err) != 0)
                     return -1;
                 continue;
             }
             if (item->n_children == 0)
                 continue; /* rel!inner(): filters its parent, returns nothing */
-            key_bound(sql, &first, embed_key(item));
-            if (embed_value(ctx, &rel, item, alias, lvl, sql, err) != 0)
+            const char *name = model_name(&rel, item->relation);
+            if (item->alias || !name)
+                key_bound(parts, &first, embed_key(item));
+            else
+                key_literal(parts, &first, name);
+            if (embed_value(ctx, &rel, item, alias, lvl, value_arg(parts, 'j'), err) != 0)
                 return -1;
             continue;
         }
         const struct sb_field *f = path_field(coll, &item->path, err);
         if (!f)
             return -1;
-        bind_key(sql, &first, item, f);
-        if (select_value(ctx, coll, item, alias, sql, &f, err) != 0)
+        bind_key(parts, &first, item, f);
+        if (select_value(ctx, coll, item, alias, parts, &f, err) != 0)
             return -1;
         hide_if_ruled(rules, f, item->alias ? item->alias : f->name);
     }
-    puts_sql(sql, " || '}')");
+    literal(parts, "}");
     return 0;
 }
 
@@ -725,8 +829,12 @@ static int object_expr(const struct sb_sql_ctx *ctx, const struct sb_collection 
 {
     struct sb_sql object;
     sb_sql_piece(&object, out);
+    struct parts parts;
+    parts_init(&parts, &object);
     struct hidden_keys rules = {.n = 0};
-    int rc = row_object(ctx, coll, items, n_items, alias, lvl, &object, &rules, err);
+    int rc = row_object(ctx, coll, items, n_items, alias, lvl, &parts, &rules, err);
+    parts_finish(&parts);
+    parts_free(&parts);
     if (ctx->who->bypass_rules)
         rules.n = 0;
     if (rc == 0) {

@@ -7,9 +7,9 @@
  * `allow` rules, compiled by store/sqlexpr.c) are added to every statement
  * for the caller's identity.
  *
- * Rows come back as one JSON text per row built by the database
- * (json_object), which keeps the response path free of per-value work and
- * lets embeds nest in one statement. */
+ * Rows come back as one JSON text per row built by the database (one
+ * sb_json_build call per object, store/sqlfn.h), which keeps the response
+ * path free of per-value work and lets embeds nest in one statement. */
 #ifndef SB_QUERY_SQL_H
 #define SB_QUERY_SQL_H
 

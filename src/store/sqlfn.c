@@ -898,6 +898,240 @@ static void fn_json_overlaps(sqlite3_context *ctx, int argc, sqlite3_value **arg
     json_pair(ctx, argv, array_overlaps);
 }
 
+/* ---- JSON text assembly ------------------------------------------------- */
+
+/* The text sb_json_build is writing: sqlite3_malloc'd, so the result is
+ * handed to SQLite without a copy. */
+struct json_text {
+    char *data;
+    size_t len, cap;
+    size_t max;   /* the connection's SQLITE_LIMIT_LENGTH */
+    int error;    /* SQLITE_NOMEM, SQLITE_TOOBIG, or SQLITE_MISMATCH for a BLOB */
+};
+
+static bool json_text_grow(struct json_text *t, size_t more)
+{
+    if (t->len + more > t->max) {
+        t->error = SQLITE_TOOBIG;
+        return false;
+    }
+    size_t cap = t->cap * 2 > t->len + more ? t->cap * 2 : t->len + more;
+    char *data = sqlite3_realloc64(t->data, cap);
+    if (!data) {
+        t->error = SQLITE_NOMEM;
+        return false;
+    }
+    t->data = data;
+    t->cap = cap;
+    return true;
+}
+
+static inline bool json_text_reserve(struct json_text *t, size_t more)
+{
+    return !t->error && (t->len + more <= t->cap || json_text_grow(t, more));
+}
+
+static inline void json_text_put(struct json_text *t, const void *bytes, size_t n)
+{
+    if (n && json_text_reserve(t, n)) {
+        memcpy(t->data + t->len, bytes, n);
+        t->len += n;
+    }
+}
+
+/* What follows the backslash when a byte is escaped in a JSON string: 0
+ * for none, 'u' for \u00XX. The escapes of SQLite's json_quote(). */
+static const char json_escape[256] = {
+    ['\0'] = 'u', [1] = 'u', [2] = 'u', [3] = 'u', [4] = 'u', [5] = 'u', [6] = 'u', [7] = 'u',
+    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [11] = 'u', ['\f'] = 'f', ['\r'] = 'r', [14] = 'u', [15] = 'u',
+    [16] = 'u', [17] = 'u', [18] = 'u', [19] = 'u', [20] = 'u', [21] = 'u', [22] = 'u', [23] = 'u',
+    [24] = 'u', [25] = 'u', [26] = 'u', [27] = 'u', [28] = 'u', [29] = 'u', [30] = 'u', [31] = 'u',
+    ['"'] = '"', ['\\'] = '\\',
+};
+
+/* How many bytes of z, from the start, need no escaping. Eight bytes at a
+ * time while none of them is below 0x20, '"' or '\\' (the usual "has a
+ * byte less than / equal to" word tests, exact for whether any byte
+ * matches), then byte by byte. */
+static size_t json_clean_prefix(const unsigned char *z, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, z + i, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t hits = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+        if (hits & highs)
+            break;
+    }
+    while (i < n && !json_escape[z[i]])
+        i++;
+    return i;
+}
+
+/* A JSON string, escaped as SQLite's json_quote() escapes it. */
+static void json_text_string(struct json_text *t, const unsigned char *z, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!json_text_reserve(t, n + 2))
+        return;
+    t->data[t->len++] = '"';
+    for (;;) {
+        size_t clean = json_clean_prefix(z, n);
+        json_text_put(t, z, clean);
+        if (clean == n)
+            break;
+        unsigned char c = z[clean];
+        char esc = json_escape[c];
+        char seq[6] = {'\\', esc, '0', '0', hex[c >> 4], hex[c & 15]};
+        json_text_put(t, seq, esc == 'u' ? 6 : 2);
+        z += clean + 1;
+        n -= clean + 1;
+    }
+    json_text_put(t, "\"", 1);
+}
+
+static void json_text_int(struct json_text *t, sqlite3_int64 v)
+{
+    char digits[24];
+    size_t at = sizeof(digits);
+    sqlite3_uint64 magnitude = v < 0 ? 0 - (sqlite3_uint64)v : (sqlite3_uint64)v;
+    do {
+        digits[--at] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (v < 0)
+        digits[--at] = '-';
+    json_text_put(t, digits + at, sizeof(digits) - at);
+}
+
+/* One value as json_quote() writes it: null, an integer, a real in SQLite's
+ * own "%!0.15g", or an escaped string. */
+static void json_text_value(struct json_text *t, sqlite3_value *v, int type)
+{
+    switch (type) {
+    case SQLITE_NULL:
+        json_text_put(t, "null", 4);
+        return;
+    case SQLITE_INTEGER:
+        json_text_int(t, sqlite3_value_int64(v));
+        return;
+    case SQLITE_FLOAT: {
+        char number[64];
+        sqlite3_snprintf((int)sizeof(number), number, "%!0.15g", sqlite3_value_double(v));
+        json_text_put(t, number, strlen(number));
+        return;
+    }
+    case SQLITE_BLOB:
+        if (!t->error)
+            t->error = SQLITE_MISMATCH;
+        return;
+    default: {
+        const unsigned char *z = sqlite3_value_text(v);
+        json_text_string(t, z, (size_t)sqlite3_value_bytes(v));
+        return;
+    }
+    }
+}
+
+#define JSON_BUILD_TYPES 128 /* arguments whose types are remembered between the passes */
+
+static void fn_json_build(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    if (argc < 1) {
+        sqlite3_result_error(ctx, "sb_json_build: no kinds", -1);
+        return;
+    }
+    const unsigned char *kinds = sqlite3_value_text(argv[0]);
+    size_t n_kinds = kinds ? (size_t)sqlite3_value_bytes(argv[0]) : 0;
+    if (n_kinds != (size_t)argc - 1) {
+        sqlite3_result_error(ctx, "sb_json_build: one kind per argument", -1);
+        return;
+    }
+    /* one allocation when nothing needs escaping: the parts' sizes */
+    unsigned char types[JSON_BUILD_TYPES];
+    size_t guess = 1;
+    for (int i = 1; i < argc; i++) {
+        int type = sqlite3_value_type(argv[i]);
+        if (i < JSON_BUILD_TYPES)
+            types[i] = (unsigned char)type;
+        guess += type == SQLITE_TEXT ? (size_t)sqlite3_value_bytes(argv[i]) + 2 : 24;
+    }
+    struct json_text t = {.max = (size_t)sqlite3_limit(sqlite3_context_db_handle(ctx), SQLITE_LIMIT_LENGTH, -1)};
+    json_text_reserve(&t, guess);
+    for (int i = 1; i < argc && !t.error; i++) {
+        sqlite3_value *v = argv[i];
+        int type = i < JSON_BUILD_TYPES ? types[i] : sqlite3_value_type(v);
+        if (kinds[i - 1] == 'v') {
+            json_text_value(&t, v, type);
+        } else if (type == SQLITE_NULL) {
+            json_text_put(&t, "null", 4);
+        } else {
+            const unsigned char *z = sqlite3_value_text(v);
+            json_text_put(&t, z, (size_t)sqlite3_value_bytes(v));
+        }
+    }
+    if (t.error) {
+        sqlite3_free(t.data);
+        if (t.error == SQLITE_NOMEM)
+            sqlite3_result_error_nomem(ctx);
+        else if (t.error == SQLITE_TOOBIG)
+            sqlite3_result_error_toobig(ctx);
+        else
+            sqlite3_result_error(ctx, "JSON cannot hold BLOB values", -1);
+        return;
+    }
+    sqlite3_result_text64(ctx, t.data ? t.data : "", t.len, t.data ? sqlite3_free : SQLITE_STATIC, SQLITE_UTF8);
+}
+
+/* sb_json_array(j): the aggregate's text, a json_text in the aggregate
+ * context. Each step reserves room for the closing ']' too. */
+static void fn_json_array_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct json_text *t = sqlite3_aggregate_context(ctx, (int)sizeof(*t));
+    if (!t) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (t->error)
+        return;
+    if (!t->cap) {
+        t->max = (size_t)sqlite3_limit(sqlite3_context_db_handle(ctx), SQLITE_LIMIT_LENGTH, -1);
+        json_text_reserve(t, 256); /* a few objects without a realloc */
+    }
+    bool null = sqlite3_value_type(argv[0]) == SQLITE_NULL;
+    const unsigned char *z = null ? (const unsigned char *)"null" : sqlite3_value_text(argv[0]);
+    size_t n = null ? 4 : (size_t)sqlite3_value_bytes(argv[0]);
+    if (!json_text_reserve(t, n + 2)) {
+        if (t->error == SQLITE_NOMEM)
+            sqlite3_result_error_nomem(ctx);
+        else
+            sqlite3_result_error_toobig(ctx);
+        return;
+    }
+    t->data[t->len] = t->len ? ',' : '[';
+    t->len++;
+    if (n)
+        memcpy(t->data + t->len, z, n);
+    t->len += n;
+}
+
+static void fn_json_array_final(sqlite3_context *ctx)
+{
+    struct json_text *t = sqlite3_aggregate_context(ctx, 0);
+    if (!t || t->error || !t->len) {
+        if (t)
+            sqlite3_free(t->data); /* the error, if any, was reported by the step */
+        if (!t || !t->error)
+            sqlite3_result_text(ctx, "[]", 2, SQLITE_STATIC);
+        return;
+    }
+    t->data[t->len++] = ']';
+    sqlite3_result_text64(ctx, t->data, t->len, sqlite3_free, SQLITE_UTF8);
+}
+
 /* ---- registration ------------------------------------------------------- */
 
 static const struct {
@@ -921,6 +1155,11 @@ int sb_sqlfn_register(sqlite3 *db)
         if (rc != SQLITE_OK)
             return -1;
     }
+    if (sqlite3_create_function_v2(db, "sb_json_build", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   NULL, fn_json_build, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(db, "sb_json_array", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   NULL, NULL, fn_json_array_step, fn_json_array_final, NULL) != SQLITE_OK)
+        return -1;
     return 0;
 }
 

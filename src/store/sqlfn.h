@@ -8,11 +8,12 @@
  *   cd (a <@ b)        sb_json_contains(b, a)
  *   ov (a && b)        sb_json_overlaps(a, b)
  *
- * Every function takes two arguments, returns 1 or 0, returns NULL when an
- * argument is NULL, and is registered SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS
- * | SQLITE_UTF8. A bad operand (invalid pattern or JSON, a limit passed) is
- * an SQL error whose message is meant for the client: the caller answers
- * 400 with it.
+ * and two that write rows' JSON text (sb_json_build, sb_json_array, below).
+ * Every function but these two takes two arguments, returns 1 or 0 and
+ * returns NULL when an argument is NULL; all are registered
+ * SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS | SQLITE_UTF8. A bad operand
+ * (invalid pattern or JSON, a limit passed) is an SQL error whose message
+ * is meant for the client: the caller answers 400 with it.
  *
  * sb_regexp, sb_iregexp: POSIX extended regular expressions (regcomp with
  *   REG_EXTENDED | REG_NOSUB, plus REG_ICASE for the i-variant), matched
@@ -54,7 +55,21 @@
  *   Both JSON functions refuse texts over SB_SQLFN_JSON_MAX_TEXT bytes,
  *   nesting deeper than SB_SQLFN_JSON_MAX_DEPTH, and comparisons costing
  *   more than SB_SQLFN_JSON_MAX_STEPS steps; a parsed constant operand is
- *   cached for the statement. */
+ *   cached for the statement.
+ *
+ * sb_json_build(kinds, a1, a2, ...): the concatenation of a1, a2, ... as
+ *   one text, the way the query compiler writes a row's JSON object in one
+ *   call instead of a chain of || (each of which copies the text so far).
+ *   kinds has one letter per argument: 'v' writes the argument as
+ *   json_quote() would (null, an integer, a real as SQLite prints it, an
+ *   escaped string; a BLOB is an error), 'j' writes it as it is (JSON text
+ *   or punctuation; NULL is written null). A kinds text of another length
+ *   is an error; the result is bounded by SQLITE_LIMIT_LENGTH. Unlike the
+ *   other functions it takes any number of arguments, up to SQLite's
+ *   SQLITE_MAX_FUNCTION_ARG.
+ * sb_json_array(j): an aggregate, the JSON array of its rows' JSON texts in
+ *   the order they come ('[' || group_concat(j, ',') || ']' in one buffer;
+ *   NULL is written null): [] for no rows, bounded by SQLITE_LIMIT_LENGTH. */
 #ifndef SB_STORE_SQLFN_H
 #define SB_STORE_SQLFN_H
 

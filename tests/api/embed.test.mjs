@@ -4,6 +4,9 @@
 // of embedded collections applied to their rows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PostgrestClient } from '@supabase/postgrest-js';
 import { startServer, api } from './helpers.mjs';
 
@@ -117,4 +120,44 @@ test('writes return embedded resources with return=representation', async () => 
     .select('body, post(title), author(name)').single();
   assert.equal(error, null);
   assert.deepEqual(data, { body: 'new', post: { title: 'Second' }, author: { name: 'Ada' } });
+});
+
+test('rows and embeds of a collection with more fields than one SQL function call takes', async () => {
+  // a row's JSON is written by calls of at most 100 arguments; 120 fields
+  // (about 240 arguments) take three, joined in SQL
+  const kinds = ['text', 'int', 'decimal(10, 2)', 'bool', 'json'];
+  const fields = Array.from({ length: 120 }, (_, i) => [`f${i}`, kinds[i % kinds.length]]);
+  const dir = mkdtempSync(join(tmpdir(), 'specbase-wide-'));
+  const spec = join(dir, 'wide.spec');
+  writeFileSync(spec, `app wide\n\ncollection wide {\n${fields.map(([n, t]) => `  ${n} ${t}\n`).join('')}` +
+    '  allow read, create anyone\n}\n\ncollection note {\n  wide -> wide required\n  body text\n' +
+    '  allow read, create anyone\n}\n');
+  const wide = await startServer(spec);
+  try {
+    const value = (t, i) => (t === 'text' ? `t"${i}\\` : t === 'int' ? i : t === 'bool' ? i % 2 === 0
+      : t === 'json' ? { i, list: [i, null] } : `${i}.25`);
+    const row = Object.fromEntries(fields.map(([n, t], i) => [n, value(t, i)]));
+    row.f1 = null; // a null among them
+    let r = await api(wide, 'POST', '/wide', { body: row, headers: { Prefer: 'return=representation' } });
+    assert.equal(r.status, 201, r.text);
+    r = await api(wide, 'POST', '/note', { body: { wide: 1, body: 'n' } });
+    assert.equal(r.status, 201, r.text);
+    r = await api(wide, 'GET', '/wide?select=*');
+    assert.equal(r.status, 200, r.text);
+    const got = r.json[0];
+    assert.equal(Object.keys(got).length, 120 + 3); // with id, created_at, updated_at
+    for (const [n, t] of fields) {
+      const want = t.startsWith('decimal') && row[n] !== null ? Number(row[n]) : row[n];
+      assert.deepEqual(got[n], want, n);
+    }
+    r = await api(wide, 'GET', '/note?select=body,wide(*)');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json[0].wide, got);
+    r = await api(wide, 'GET', '/wide?select=id,note(body)');
+    assert.deepEqual(r.json, [{ id: 1, note: [{ body: 'n' }] }]);
+  } finally {
+    const { code } = await wide.stop();
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0, wide.stderr());
+  }
 });

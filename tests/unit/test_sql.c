@@ -71,9 +71,10 @@ TEST(read_statement_shape)
     const char *text = sb_buf_str(&sql.text);
     if (getenv("SB_TEST_VERBOSE"))
         printf("%s\n", text);
-    /* the row as JSON text, written by concatenation (never parsed) */
-    CHECK(strstr(text, "SELECT ('{' || '\"name\":' || json_quote(\"t\".\"name\") || ',\"price\":' || "
-                       "coalesce(\"t\".\"price\", 'null') || '}')") == text);
+    /* the row as JSON text, written by one call (never parsed): the name as
+     * a value, the decimal as the JSON text it is stored as */
+    CHECK(strstr(text, "SELECT sb_json_build('jvjjj', '{\"name\":', \"t\".\"name\", ',\"price\":', "
+                       "\"t\".\"price\", '}')") == text);
     CHECK(strstr(text, "FROM \"item\" AS \"t\" WHERE 1") != NULL);
     /* the read rule with auth.role bound, then the filter with a numeric cast */
     CHECK(strstr(text, "AND (((\"t\".\"owner\" = 7) OR (?1 = 'anon')))") != NULL);
@@ -99,7 +100,7 @@ TEST(client_values_are_always_bound)
     const char *text = sb_buf_str(&sql.text);
     CHECK(strstr(text, "OR 1=1") == NULL);
     CHECK(strstr(text, "a'b") == NULL);
-    CHECK(strstr(text, "json_quote(?") != NULL); /* the client's alias is bound too */
+    CHECK(strstr(text, "sb_json_build('jvjvj', '{', ?") == text + strlen("SELECT ")); /* the alias is bound too */
     bool found = false;
     for (size_t i = 0; i < sql.n_binds; i++)
         found |= sql.binds[i].text && strcmp(sql.binds[i].text, "x' OR 1=1;--") == 0;

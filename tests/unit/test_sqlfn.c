@@ -128,7 +128,7 @@ TEST(functions_are_innocuous_and_deterministic)
                               "INSERT INTO fn_t VALUES ('abc'), ('xyz');"
                               "CREATE VIEW fn_v AS SELECT sb_regexp('^a', v) AS r, sb_iregexp('A', v),"
                               " sb_like('a%', v), sb_ilike('A%', v), sb_json_contains('[1]', '[1]'),"
-                              " sb_json_overlaps('[1]', '[1]') FROM fn_t;"
+                              " sb_json_overlaps('[1]', '[1]'), sb_json_build('v', v) FROM fn_t;"
                               "CREATE INDEX fn_i ON fn_t(sb_like('a%', v));",
                               NULL, NULL, NULL),
                  SQLITE_OK);
@@ -632,6 +632,128 @@ TEST(json_constant_operand_cached_across_rows)
     }
     sqlite3_finalize(stmt);
     sqlite3_exec(conn, "DROP TABLE js_t", NULL, NULL, NULL);
+}
+
+/* ---- JSON text assembly ------------------------------------------------- */
+
+/* The text of one SQL expression over the test database, or "ERROR: msg". */
+static char *eval_text(const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    char *out = NULL;
+    if (sqlite3_prepare_v2(test_db(), sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(stmt, 0);
+        const unsigned char *text = sqlite3_column_text(stmt, 0);
+        out = malloc((size_t)n + 1);
+        memcpy(out, text ? (const char *)text : "", (size_t)n);
+        out[n] = '\0';
+    } else {
+        const char *msg = sqlite3_errmsg(db);
+        out = malloc(strlen(msg) + 8);
+        memcpy(out, "ERROR: ", 7);
+        memcpy(out + 7, msg, strlen(msg) + 1);
+    }
+    sqlite3_finalize(stmt);
+    return out;
+}
+
+#define CHECK_EVAL(sql, want)                                                                      \
+    do {                                                                                           \
+        char *text_ = eval_text(sql);                                                               \
+        CHECK_EQ_STR(text_, want);                                                                 \
+        free(text_);                                                                               \
+    } while (0)
+
+TEST(json_build_values_are_written_as_json_quote_writes_them)
+{
+    /* every kind of SQLite value, the awkward reals and every byte that
+     * needs escaping: 'v' gives exactly what json_quote() gives */
+    static const char *const values[] = {
+        "NULL", "0", "-1", "9223372036854775807", "-9223372036854775808", "1.0", "0.1", "-0.0",
+        "1e300", "1e-7", "1.5e15", "123456789012345678.0", "9e999", "-9e999", "''", "'plain'",
+        "'it''s \"quoted\" \\ back'", "'é ü 日本 😀'", "char(1, 8, 9, 10, 12, 13, 31, 32, 34, 92, 127)",
+        "char(0) || 'after nul'", "CAST(x'ff41' AS TEXT)", "CAST(42 AS TEXT)", "'{\"a\":1}'",
+    };
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        char sql[256], want_sql[256];
+        snprintf(sql, sizeof(sql), "SELECT sb_json_build('v', %s)", values[i]);
+        snprintf(want_sql, sizeof(want_sql), "SELECT json_quote(%s)", values[i]);
+        char *got = eval_text(sql), *want = eval_text(want_sql);
+        CHECK(strncmp(want, "ERROR", 5) != 0);
+        if (strcmp(got, want) != 0)
+            sb_test_fail(__FILE__, __LINE__, "%s: got %s, json_quote gives %s", values[i], got, want);
+        free(got);
+        free(want);
+    }
+    /* each byte that needs escaping, and some that do not, at every offset
+     * of a text longer than the eight bytes scanned at a time */
+    static const int specials[] = {1, 0x1f, 0x20, '"', '\\', '\n', 0x7f, 0xc3};
+    for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++)
+        for (int at = 0; at < 19; at++) {
+            char value[160], sql[256], want_sql[256];
+            snprintf(value, sizeof(value), "printf('%%.*c', %d, 'a') || char(%d) || printf('%%.*c', %d, 'b')", at,
+                     specials[k], 18 - at);
+            snprintf(sql, sizeof(sql), "SELECT sb_json_build('v', %s)", value);
+            snprintf(want_sql, sizeof(want_sql), "SELECT json_quote(%s)", value);
+            char *got = eval_text(sql), *want = eval_text(want_sql);
+            if (strcmp(got, want) != 0)
+                sb_test_fail(__FILE__, __LINE__, "byte %d at %d: got %s, json_quote gives %s", specials[k], at, got,
+                             want);
+            free(got);
+            free(want);
+        }
+}
+
+TEST(json_build_joins_text_and_values)
+{
+    CHECK_EVAL("SELECT sb_json_build('jvjvjj', '{\"a\":', 'x\"y', ',\"b\":', 2.5, ',\"c\":', '[1,{}]') || '}'",
+               "{\"a\":\"x\\\"y\",\"b\":2.5,\"c\":[1,{}]}");
+    /* 'j' writes text as it is and NULL as null; numbers as SQLite prints them */
+    CHECK_EVAL("SELECT sb_json_build('jjjj', NULL, ' ', 7, 0.5)", "null 70.5");
+    CHECK_EVAL("SELECT sb_json_build('')", "");
+    /* a long text is written whole */
+    CHECK_EVAL("SELECT length(sb_json_build('jvj', '[', printf('%.*c', 100000, 'a'), ']'))", "100004");
+}
+
+TEST(json_build_errors)
+{
+    CHECK_EVAL("SELECT sb_json_build()", "ERROR: sb_json_build: no kinds");
+    CHECK_EVAL("SELECT sb_json_build('vv', 1)", "ERROR: sb_json_build: one kind per argument");
+    CHECK_EVAL("SELECT sb_json_build(NULL, 1)", "ERROR: sb_json_build: one kind per argument");
+    CHECK_EVAL("SELECT sb_json_build('v', x'00')", "ERROR: JSON cannot hold BLOB values");
+    /* the connection's length limit bounds the result */
+    sqlite3 *conn = test_db();
+    int old = sqlite3_limit(conn, SQLITE_LIMIT_LENGTH, 1000);
+    CHECK_EVAL("SELECT sb_json_build('vv', printf('%.*c', 600, 'a'), printf('%.*c', 600, 'a'))",
+               "ERROR: string or blob too big");
+    CHECK_EVAL("SELECT length(sb_json_build('vv', printf('%.*c', 400, 'a'), printf('%.*c', 400, 'a')))", "804");
+    sqlite3_limit(conn, SQLITE_LIMIT_LENGTH, old);
+}
+
+TEST(json_array_aggregates_in_order)
+{
+    sqlite3 *conn = test_db();
+    CHECK_EQ_INT(sqlite3_exec(conn,
+                              "CREATE TABLE ja_t(k INTEGER, v TEXT);"
+                              "INSERT INTO ja_t VALUES (1, '{\"a\":1}'), (2, NULL), (3, '\"x\"'), (4, '[]');",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    /* the rows' texts as they are, in the subquery's order; NULL is null */
+    CHECK_EVAL("SELECT sb_json_array(v) FROM (SELECT v FROM ja_t ORDER BY k DESC)", "[[],\"x\",null,{\"a\":1}]");
+    CHECK_EVAL("SELECT sb_json_array(v) FROM (SELECT v FROM ja_t ORDER BY k LIMIT 1)", "[{\"a\":1}]");
+    /* no rows: an empty array, not NULL */
+    CHECK_EVAL("SELECT sb_json_array(v) FROM ja_t WHERE k > 9", "[]");
+    CHECK_EVAL("SELECT group_concat(a, ' ') FROM (SELECT k, (SELECT sb_json_array(v) FROM ja_t AS i WHERE i.k < o.k) AS a"
+               " FROM ja_t AS o ORDER BY k)",
+               "[] [{\"a\":1}] [{\"a\":1},null] [{\"a\":1},null,\"x\"]");
+    /* more than the first allocation holds */
+    CHECK_EVAL("SELECT length(sb_json_array(printf('%.*c', 100, 'a'))) FROM (SELECT 1 FROM ja_t, ja_t, ja_t)",
+               "6465"); /* 64 rows of 100 bytes, 63 commas, 2 brackets */
+    /* the connection's length limit bounds the result */
+    int old = sqlite3_limit(conn, SQLITE_LIMIT_LENGTH, 1000);
+    CHECK_EVAL("SELECT sb_json_array(printf('%.*c', 300, 'a')) FROM ja_t", "ERROR: string or blob too big");
+    sqlite3_limit(conn, SQLITE_LIMIT_LENGTH, old);
+    sqlite3_exec(conn, "DROP TABLE ja_t", NULL, NULL, NULL);
 }
 
 __attribute__((destructor)) static void close_db(void)
