@@ -34,8 +34,8 @@
  *
  * An action whose result is the rows of a `list` step takes the query
  * string's select= (embeds included, under the caller's read rules),
- * filters, limit and offset for those rows; order= is refused (the rows come
- * in id order). For any other action, query-string keys that are not
+ * filters, order=, limit and offset for those rows (in id order when no
+ * order= is given, and by id among equals). For any other action, query-string keys that are not
  * parameters are unknown arguments.
  *
  * Not done yet:
@@ -746,7 +746,8 @@ static int build_delete(struct call *call, const struct sb_step *s, struct sb_sq
 }
 
 /* SELECT for `get` (two rows at most: one is expected) and `list`; the
- * returned list takes the request's select=, filters, limit and offset. */
+ * returned list takes the request's select=, filters, order=, limit and
+ * offset. */
 static int build_select(struct call *call, const struct sb_step *s, struct sb_sql *sql)
 {
     const struct sb_collection *coll = s->coll;
@@ -776,7 +777,11 @@ static int build_select(struct call *call, const struct sb_step *s, struct sb_sq
         sb_buf_puts(&sql->text, " LIMIT 2");
         return 0;
     }
-    sb_buf_puts(&sql->text, " ORDER BY ");
+    /* the request's order=, then id: the same rows always come in the same order */
+    size_t before = sql->text.len;
+    if (shaped && sb_sql_order(&call->caller, coll, &call->query, coll->name, sql, &call->err) != 0)
+        return -1;
+    sb_buf_puts(&sql->text, sql->text.len == before ? " ORDER BY " : ", ");
     sb_sql_ident(&sql->text, coll->name);
     sb_buf_puts(&sql->text, ".\"id\"");
     const struct sb_q_level *root = &call->query.root;
@@ -1171,8 +1176,6 @@ static int shape_rows(struct call *call)
     }
     if (sb_query_parse(call->req->arena, call->query_pairs, call->n_query_pairs, &call->query, &call->err) != 0)
         return -1;
-    if (call->query.root.n_order)
-        return sb_api_error_set(&call->err, 400, "PGRST100", "order= is not supported on the result of an action; rows come in id order");
     call->has_query = true;
     call->rows_step = (size_t)(e->step - action->steps);
     return 0;

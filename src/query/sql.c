@@ -1370,6 +1370,16 @@ static int order_by(const struct sb_sql_ctx *ctx, const struct sb_collection *co
     return 0;
 }
 
+int sb_sql_order(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, const struct sb_query *query,
+                 const char *alias, struct sb_sql *out, struct sb_api_error *err)
+{
+    struct level root = {.query = query};
+    root.seq = &root.alias_seq;
+    if (check_levels(query, err) != 0)
+        return -1;
+    return order_by(ctx, coll, query->select, query->n_select, &query->root, alias, &root, out, err);
+}
+
 static void from_where(const struct sb_collection *coll, const char *alias, struct sb_sql *sql)
 {
     puts_sql(sql, " FROM ");

@@ -101,6 +101,11 @@ int sb_sql_filters(const struct sb_sql_ctx *ctx, const struct sb_collection *col
                    const struct sb_query *query, const char *alias, struct sb_sql *out,
                    struct sb_api_error *err);
 
+/* " ORDER BY ..." for the order= of query's root level (nothing when it
+ * has none), columns qualified by alias. */
+int sb_sql_order(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, const struct sb_query *query,
+                 const char *alias, struct sb_sql *out, struct sb_api_error *err);
+
 /* " AND (rule)" for op (SB_RULE_READ/UPDATE/DELETE...) of coll and the
  * caller; " AND 0" when no rule allows it; nothing for the service key. */
 int sb_sql_rule(const struct sb_sql_ctx *ctx, const struct sb_collection *coll, unsigned op,

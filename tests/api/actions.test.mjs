@@ -192,6 +192,17 @@ test('low_stock is read-only: GET and POST, admins only', async () => {
   const shaped = await admin.rpc('low_stock', { threshold: 100 }, { get: true }).select('name,stock').eq('name', 'Rare');
   assert.equal(shaped.error, null, JSON.stringify(shaped.error));
   assert.deepEqual(shaped.data, [{ name: 'Rare', stock: 0 }]);
+  const ordered = await admin.rpc('low_stock', { threshold: 100 }, { get: true })
+    .select('name,stock').order('stock', { ascending: false }).order('name');
+  assert.equal(ordered.error, null, JSON.stringify(ordered.error));
+  const want = [...ordered.data].sort((a, b) => b.stock - a.stock || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  assert.deepEqual(ordered.data, want, 'order= sorts the rows, several keys');
+  assert.ok(ordered.data.length >= 2);
+  const top = await admin.rpc('low_stock', { threshold: 100 }).select('name,stock').order('stock', { ascending: false }).limit(1);
+  assert.equal(top.error, null, JSON.stringify(top.error));
+  assert.deepEqual(top.data, [ordered.data[0]], 'limit applies after the order');
+  const badOrder = await admin.rpc('low_stock', {}, { get: true }).order('nope');
+  assert.equal(badOrder.status, 400);
   const page = await admin.rpc('low_stock', { threshold: 100 }).select('id').limit(1);
   assert.equal(page.error, null, JSON.stringify(page.error));
   assert.equal(page.data.length, 1);
