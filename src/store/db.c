@@ -289,6 +289,9 @@ struct sb_db_reader {
     int64_t begun_us;   /* when it began (under mu) */
 };
 
+/* the sweeper looks every SWEEP_EVERY_AGES * max_age */
+#define SWEEP_EVERY_AGES 10
+
 struct sb_db_snapshots {
     pthread_mutex_t mu; /* the list, stop; with wake: the sweeper's sleep */
     pthread_cond_t wake;
@@ -328,9 +331,11 @@ static void *sweeper_main(void *arg)
             pthread_cond_wait(&set->wake, &set->mu);
             continue;
         }
+        /* a busy reader renews its own snapshot; the sweeper is for idle
+         * ones, and looks seldom: each wake-up costs a context switch */
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += (long)set->max_age_us * 1000;
+        until.tv_nsec += (long)set->max_age_us * 1000 * SWEEP_EVERY_AGES;
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
         while (!set->stop && pthread_cond_timedwait(&set->wake, &set->mu, &until) == 0) {

@@ -97,7 +97,8 @@ void sb_db_pool_close(struct sb_db_pool *pool);
  * while no write was committed since it began (the caller passes the
  * writer's commit count, sb_writer_commits) and for at most max_age_ms.
  * Snapshots left open by a thread that has gone idle would hold back
- * checkpoints, so the set's own thread ends those older than max_age_ms. */
+ * checkpoints, so the set's own thread ends those older than max_age_ms,
+ * looking every ten max_age_ms (50 ms by default). */
 struct sb_db_snapshots;
 struct sb_db_reader;
 
