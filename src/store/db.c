@@ -460,6 +460,10 @@ sqlite3 *sb_db_reader_snapshot(struct sb_db_reader *reader, const uint64_t *comm
         end_snapshot(reader);
     if (reader->open)
         return reader->db;
+    /* a transaction left open through sb_db_reader_conn would make every
+     * BEGIN fail (and pin the WAL): end it, as the pool's release does */
+    if (!sqlite3_get_autocommit(reader->db))
+        sqlite3_exec(reader->db, "ROLLBACK", NULL, NULL, NULL);
     /* BEGIN is deferred: the snapshot is taken by the first read, after
      * the caller read the commit count, so it holds every commit counted */
     int rc = sqlite3_step(reader->begin);

@@ -662,6 +662,9 @@ TEST(reader_snapshot_is_reused_until_the_writer_commits)
     sqlite3 *db = sb_db_reader_conn(reader);
     CHECK(sqlite3_get_autocommit(db));
     CHECK_EQ_INT(sb_db_exec(db, "BEGIN; SELECT 1; COMMIT;", NULL), 0);
+    /* one left open there does not break the next snapshot */
+    CHECK_EQ_INT(sb_db_exec(db, "BEGIN; SELECT 1;", NULL), 0);
+    CHECK_EQ_INT(snapshot_count(reader, &commits), 3);
 
     sb_db_close(other);
     sb_db_reader_close(reader);
