@@ -26,9 +26,9 @@
 
 static void close_reader(void *value)
 {
-    sqlite3 *db = value;
-    sb_stmt_forget(db); /* runs on the thread that used db */
-    sb_db_close(db);
+    struct sb_db_reader *reader = value;
+    sb_stmt_forget(sb_db_reader_conn(reader)); /* runs on the thread that used it */
+    sb_db_reader_close(reader);
 }
 
 int64_t sb_app_now_us(void)
@@ -329,6 +329,11 @@ int sb_app_init(struct sb_app *app, const struct sb_model *model, const char *db
         return -1;
     }
     app->reader_key_made = true;
+    app->snapshots = sb_db_snapshots_new(0);
+    if (!app->snapshots) {
+        sb_buf_puts(err, "cannot start the snapshot thread");
+        return -1;
+    }
     struct sb_guard_config gcfg;
     if (guard_config(model, &gcfg, err) != 0)
         return -1;
@@ -381,25 +386,48 @@ void sb_app_free(struct sb_app *app)
     /* the calling thread's reader, if it made one (worker threads close
      * theirs when they exit) */
     if (app->reader_key_made) {
-        sqlite3 *db = pthread_getspecific(app->reader_key);
-        if (db) {
-            close_reader(db);
+        struct sb_db_reader *reader = pthread_getspecific(app->reader_key);
+        if (reader) {
+            close_reader(reader);
             pthread_setspecific(app->reader_key, NULL);
         }
         pthread_key_delete(app->reader_key);
         app->reader_key_made = false;
     }
+    sb_db_snapshots_free(app->snapshots);
+    app->snapshots = NULL;
+}
+
+static struct sb_db_reader *thread_reader(struct sb_app *app, struct sb_buf *err)
+{
+    struct sb_db_reader *reader = pthread_getspecific(app->reader_key);
+    if (reader)
+        return reader;
+    if (sb_db_reader_open(app->snapshots, app->db_path, &app->db_opts, &reader, err) != 0)
+        return NULL;
+    pthread_setspecific(app->reader_key, reader);
+    return reader;
 }
 
 sqlite3 *sb_app_reader(struct sb_app *app, struct sb_buf *err)
 {
-    sqlite3 *db = pthread_getspecific(app->reader_key);
-    if (db)
-        return db;
-    if (sb_db_open(app->db_path, SB_DB_READ, &app->db_opts, &db, err) != 0)
+    struct sb_db_reader *reader = thread_reader(app, err);
+    return reader ? sb_db_reader_conn(reader) : NULL;
+}
+
+sqlite3 *sb_app_read_snapshot(struct sb_app *app, struct sb_buf *err)
+{
+    struct sb_db_reader *reader = thread_reader(app, err);
+    if (!reader)
         return NULL;
-    pthread_setspecific(app->reader_key, db);
-    return db;
+    /* without a writer there is no count of commits: a fresh transaction */
+    uint64_t commits = app->writer ? sb_writer_commits(app->writer) : 0;
+    return sb_db_reader_snapshot(reader, app->writer ? &commits : NULL, err);
+}
+
+void sb_app_read_done(struct sb_app *app, bool keep)
+{
+    sb_db_reader_done(pthread_getspecific(app->reader_key), keep);
 }
 
 const struct sb_identity *sb_app_identity(struct sb_app *app, struct sb_http_request *req,

@@ -30,8 +30,9 @@ struct sb_app {
     struct sb_db_options db_opts;
     struct sb_writer *writer;       /* borrowed */
     const struct sb_dialect *dialect;
-    pthread_key_t reader_key;       /* this thread's read connection */
+    pthread_key_t reader_key;       /* this thread's struct sb_db_reader */
     bool reader_key_made;
+    struct sb_db_snapshots *snapshots; /* owned: the readers, their snapshots */
     size_t max_rows;                /* rows per bulk insert */
     char spec_hash[65];             /* the served model's hash, as _sb_spec stores it */
     char *openapi;                  /* owned: the OpenAPI document, made once */
@@ -82,9 +83,16 @@ void sb_app_db_time(struct sb_app *app, int64_t since_us);
 /* The HTTP handler: ctx is the struct sb_app. */
 void sb_app_handle(struct sb_http_request *req, struct sb_http_response *resp, void *ctx);
 
-/* This thread's read connection (opened on first use), or NULL with a
- * message in err. */
+/* This thread's read connection (opened on first use) with no transaction
+ * open, or NULL with a message in err. */
 sqlite3 *sb_app_reader(struct sb_app *app, struct sb_buf *err);
+/* This thread's read connection inside a read transaction that sees every
+ * write answered so far (a snapshot kept from an earlier request while the
+ * writer has committed nothing since), or NULL with a message in err. The
+ * caller ends its use with sb_app_read_done (keep false after an error)
+ * and runs no BEGIN/COMMIT of its own on it. */
+sqlite3 *sb_app_read_snapshot(struct sb_app *app, struct sb_buf *err);
+void sb_app_read_done(struct sb_app *app, bool keep);
 
 /* The identity of a request's caller, or NULL with err set (a token that
  * fails verification: 401). */

@@ -398,34 +398,25 @@ static void handle_read(struct request *r, struct sb_http_response *resp)
     struct sb_buf msg;
     sb_buf_init(&msg);
     sqlite3 *db = NULL;
-    bool in_tx = false;
     if (sb_sql_read(&r->ctx, r->coll, &r->query, &opts, &rows_sql, &r->err) != 0)
         goto fail;
     if (counting && sb_sql_count(&r->ctx, r->coll, &r->query, &count_sql, &r->err) != 0)
         goto fail;
     int64_t db_start = sb_app_now_us();
-    db = sb_app_reader(r->app, &msg);
+    /* the count and the page from one snapshot, which may be the one an
+     * earlier request on this thread read, if nothing was written since */
+    db = sb_app_read_snapshot(r->app, &msg);
     if (!db) {
         sb_api_error_set(&r->err, 503, "PGRST000", "Could not connect to the database");
         sb_api_error_details(&r->err, "%s", sb_buf_str(&msg));
         goto fail;
     }
-    if (counting) {
-        /* the count and the page from one snapshot */
-        if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-            db_error(db, sqlite3_errcode(db), r->coll, false, &r->err);
-            goto fail;
-        }
-        in_tx = true;
-        if (run(db, &count_sql, r->coll, false, collect_count, &total, &r->err) != SQLITE_OK)
-            goto fail;
-    }
+    if (counting && run(db, &count_sql, r->coll, false, collect_count, &total, &r->err) != SQLITE_OK)
+        goto fail;
     if (run(db, &rows_sql, r->coll, false, collect_json, &rows, &r->err) != SQLITE_OK)
         goto fail;
-    if (in_tx) {
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-        in_tx = false;
-    }
+    sb_app_read_done(r->app, true);
+    db = NULL;
     sb_app_db_time(r->app, db_start);
     if (counting && total > 0 && opts.offset > total) {
         sb_api_error_set(&r->err, 416, "PGRST103", "Requested range not satisfiable");
@@ -451,8 +442,8 @@ static void handle_read(struct request *r, struct sb_http_response *resp)
     sb_sql_free(&count_sql);
     return;
 fail:
-    if (in_tx)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (db)
+        sb_app_read_done(r->app, false);
     sb_buf_free(&msg);
     sb_buf_free(&rows.json);
     sb_sql_free(&rows_sql);

@@ -124,6 +124,7 @@ struct sb_http_server {
     struct MHD_Daemon *daemon;
     int port;
     FILE *log;
+    struct http_log *logbuf; /* access_log.c's buffers, from http_log_start */
     size_t pool_bytes; /* MHD's per-connection memory */
 
     pthread_mutex_t conns_mu;
@@ -205,6 +206,11 @@ void http_format_raw_error(const struct sb_http_server *srv, enum http_error_id 
 bool http_cors_preflight(struct sb_http_exchange *ex);
 
 /* access_log.c */
+struct http_log;
+/* The log's buffers and flusher thread; 0 or -1. http_log_stop writes out
+ * what is buffered and frees them (nothing may log after it). */
+int http_log_start(struct sb_http_server *srv);
+void http_log_stop(struct sb_http_server *srv);
 void http_log_exchange(struct sb_http_server *srv, struct sb_http_exchange *ex);
 void http_log_line(struct sb_http_server *srv, int64_t wall_ms, const char *id, const char *addr,
                    const char *method, const char *path, int status, uint64_t bytes,

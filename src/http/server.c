@@ -582,6 +582,11 @@ int sb_http_start(const struct sb_http_config *cfg, sb_http_handler handler, voi
     raise_fd_limit((rlim_t)hard_limit + 64 + 4 * srv->cfg.threads);
 
     http_conns_init(srv);
+    if (http_log_start(srv) != 0) {
+        sb_buf_printf(err, "http: cannot start the log's flusher thread");
+        rc = SB_HTTP_ELISTEN;
+        goto fail;
+    }
     if (http_watchdog_start(srv) != 0) {
         sb_buf_printf(err, "http: cannot start the watchdog thread");
         rc = SB_HTTP_ELISTEN;
@@ -630,6 +635,7 @@ int sb_http_start(const struct sb_http_config *cfg, sb_http_handler handler, voi
 fail:
     freeaddrinfo(addrs);
     http_watchdog_stop(srv);
+    http_log_stop(srv);
     http_conns_free(srv);
     pthread_mutex_destroy(&srv->start_mu);
     free(srv);
@@ -702,6 +708,7 @@ unsigned sb_http_stop(struct sb_http_server *srv)
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
     http_watchdog_stop(srv);
+    http_log_stop(srv);
     http_conns_free(srv);
     pthread_mutex_destroy(&srv->start_mu);
     free(srv);

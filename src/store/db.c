@@ -1,13 +1,16 @@
 /* Connections to SQLite with the pragmas a server needs (see db.h and
- * docs/operations.md for the reason behind each), and the reader pool. The
- * writer (writer.c) and migrations (migrate.c) open their connection here
- * too, so no connection ever runs with different settings. */
+ * docs/operations.md for the reason behind each), the reader pool, and the
+ * readers that keep a snapshot across requests, with the thread that ends
+ * stale ones. The writer (writer.c) and migrations (migrate.c) open their
+ * connection here too, so no connection ever runs with different settings. */
 #include "store/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/die.h"
 
@@ -267,4 +270,233 @@ void sb_db_pool_close(struct sb_db_pool *pool)
     free(pool->conns);
     free(pool->idle);
     free(pool);
+}
+
+/* ---- readers that keep their snapshot ------------------------------------ */
+
+struct sb_db_reader {
+    struct sb_db_reader *prev, *next; /* the set's list, under set->mu */
+    struct sb_db_snapshots *set;
+    /* Held by the owner while it uses a snapshot; the sweeper only tries
+     * it. The owner uses db without it only while no snapshot is open,
+     * and the sweeper touches db only when one is. */
+    pthread_mutex_t mu;
+    sqlite3 *db;
+    sqlite3_stmt *begin, *commit;
+    bool open;          /* a read transaction is open (under mu) */
+    bool reusable;      /* it may serve a later request (under mu) */
+    uint64_t commits;   /* the commit count it began at (under mu) */
+    int64_t begun_us;   /* when it began (under mu) */
+};
+
+/* the sweeper looks every SWEEP_EVERY_AGES * max_age */
+#define SWEEP_EVERY_AGES 10
+
+struct sb_db_snapshots {
+    pthread_mutex_t mu; /* the list, stop; with wake: the sweeper's sleep */
+    pthread_cond_t wake;
+    struct sb_db_reader *readers;
+    atomic_uint n_open; /* snapshots open; the sweeper sleeps at 0 */
+    int64_t max_age_us;
+    bool stop;
+    pthread_t sweeper;
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* End reader's snapshot; caller holds its mu (or owns it outright). */
+static void end_snapshot(struct sb_db_reader *reader)
+{
+    if (!reader->open)
+        return;
+    sqlite3_step(reader->commit);
+    sqlite3_reset(reader->commit);
+    if (!sqlite3_get_autocommit(reader->db))
+        sqlite3_exec(reader->db, "ROLLBACK", NULL, NULL, NULL);
+    reader->open = false;
+    atomic_fetch_sub(&reader->set->n_open, 1);
+}
+
+static void *sweeper_main(void *arg)
+{
+    struct sb_db_snapshots *set = arg;
+    pthread_mutex_lock(&set->mu);
+    while (!set->stop) {
+        if (atomic_load(&set->n_open) == 0) {
+            pthread_cond_wait(&set->wake, &set->mu);
+            continue;
+        }
+        /* a busy reader renews its own snapshot; the sweeper is for idle
+         * ones, and looks seldom: each wake-up costs a context switch */
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += (long)set->max_age_us * 1000 * SWEEP_EVERY_AGES;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        while (!set->stop && pthread_cond_timedwait(&set->wake, &set->mu, &until) == 0) {
+        }
+        int64_t now = mono_us();
+        for (struct sb_db_reader *r = set->readers; r && !set->stop; r = r->next) {
+            if (pthread_mutex_trylock(&r->mu) != 0)
+                continue; /* in use: its owner checks the age itself */
+            if (r->open && now - r->begun_us >= set->max_age_us)
+                end_snapshot(r);
+            pthread_mutex_unlock(&r->mu);
+        }
+    }
+    pthread_mutex_unlock(&set->mu);
+    return NULL;
+}
+
+struct sb_db_snapshots *sb_db_snapshots_new(int max_age_ms)
+{
+    struct sb_db_snapshots *set = sb_xcalloc(1, sizeof(*set));
+    set->max_age_us = (int64_t)(max_age_ms > 0 ? max_age_ms : SB_DB_SNAPSHOT_MAX_AGE_MS) * 1000;
+    atomic_init(&set->n_open, 0);
+    pthread_mutex_init(&set->mu, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&set->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&set->sweeper, NULL, sweeper_main, set) != 0) {
+        pthread_cond_destroy(&set->wake);
+        pthread_mutex_destroy(&set->mu);
+        free(set);
+        return NULL;
+    }
+    return set;
+}
+
+void sb_db_snapshots_free(struct sb_db_snapshots *set)
+{
+    if (!set)
+        return;
+    pthread_mutex_lock(&set->mu);
+    set->stop = true;
+    pthread_cond_signal(&set->wake);
+    pthread_mutex_unlock(&set->mu);
+    pthread_join(set->sweeper, NULL);
+    pthread_cond_destroy(&set->wake);
+    pthread_mutex_destroy(&set->mu);
+    free(set);
+}
+
+int sb_db_reader_open(struct sb_db_snapshots *set, const char *path,
+                      const struct sb_db_options *opts, struct sb_db_reader **out,
+                      struct sb_buf *err)
+{
+    *out = NULL;
+    sqlite3 *db = NULL;
+    if (sb_db_open(path, SB_DB_READ, opts, &db, err) != 0)
+        return SB_STORE_EDB;
+    struct sb_db_reader *reader = sb_xcalloc(1, sizeof(*reader));
+    reader->db = db;
+    reader->set = set;
+    if (sqlite3_prepare_v3(db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &reader->begin, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &reader->commit, NULL) !=
+            SQLITE_OK) {
+        sb_db_error(db, "preparing the read transaction", err);
+        sqlite3_finalize(reader->begin);
+        sqlite3_finalize(reader->commit);
+        sb_db_close(db);
+        free(reader);
+        return SB_STORE_EDB;
+    }
+    pthread_mutex_init(&reader->mu, NULL);
+    pthread_mutex_lock(&set->mu);
+    reader->next = set->readers;
+    if (set->readers)
+        set->readers->prev = reader;
+    set->readers = reader;
+    pthread_mutex_unlock(&set->mu);
+    *out = reader;
+    return 0;
+}
+
+void sb_db_reader_close(struct sb_db_reader *reader)
+{
+    if (!reader)
+        return;
+    struct sb_db_snapshots *set = reader->set;
+    pthread_mutex_lock(&set->mu);
+    if (reader->prev)
+        reader->prev->next = reader->next;
+    else
+        set->readers = reader->next;
+    if (reader->next)
+        reader->next->prev = reader->prev;
+    pthread_mutex_unlock(&set->mu);
+    /* out of the list: the sweeper can no longer reach it */
+    end_snapshot(reader);
+    sqlite3_finalize(reader->begin);
+    sqlite3_finalize(reader->commit);
+    sb_db_close(reader->db);
+    pthread_mutex_destroy(&reader->mu);
+    free(reader);
+}
+
+sqlite3 *sb_db_reader_conn(struct sb_db_reader *reader)
+{
+    pthread_mutex_lock(&reader->mu);
+    end_snapshot(reader);
+    pthread_mutex_unlock(&reader->mu);
+    return reader->db;
+}
+
+sqlite3 *sb_db_reader_snapshot(struct sb_db_reader *reader, const uint64_t *commits,
+                               struct sb_buf *err)
+{
+    pthread_mutex_lock(&reader->mu);
+    int64_t now = mono_us();
+    if (reader->open && (!reader->reusable || !commits || reader->commits != *commits ||
+                         now - reader->begun_us >= reader->set->max_age_us))
+        end_snapshot(reader);
+    if (reader->open)
+        return reader->db;
+    /* a transaction left open through sb_db_reader_conn would make every
+     * BEGIN fail (and pin the WAL): end it, as the pool's release does */
+    if (!sqlite3_get_autocommit(reader->db))
+        sqlite3_exec(reader->db, "ROLLBACK", NULL, NULL, NULL);
+    /* BEGIN is deferred: the snapshot is taken by the first read, after
+     * the caller read the commit count, so it holds every commit counted */
+    int rc = sqlite3_step(reader->begin);
+    sqlite3_reset(reader->begin);
+    if (rc != SQLITE_DONE) {
+        sb_db_error(reader->db, "beginning a read transaction", err);
+        pthread_mutex_unlock(&reader->mu);
+        return NULL;
+    }
+    reader->open = true;
+    reader->reusable = commits != NULL;
+    reader->commits = commits ? *commits : 0;
+    reader->begun_us = now;
+    struct sb_db_snapshots *set = reader->set;
+    if (atomic_fetch_add(&set->n_open, 1) == 0) {
+        pthread_mutex_lock(&set->mu);
+        pthread_cond_signal(&set->wake);
+        pthread_mutex_unlock(&set->mu);
+    }
+    return reader->db;
+}
+
+void sb_db_reader_done(struct sb_db_reader *reader, bool keep)
+{
+    if (!keep || !reader->reusable)
+        end_snapshot(reader);
+    pthread_mutex_unlock(&reader->mu);
+}
+
+bool sb_db_reader_in_snapshot(struct sb_db_reader *reader)
+{
+    pthread_mutex_lock(&reader->mu);
+    bool open = reader->open;
+    pthread_mutex_unlock(&reader->mu);
+    return open;
 }

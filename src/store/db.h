@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -87,5 +88,50 @@ sqlite3 *sb_db_pool_acquire(struct sb_db_pool *pool);
 void sb_db_pool_release(struct sb_db_pool *pool, sqlite3 *db);
 /* Close every connection; all must have been released. NULL is ignored. */
 void sb_db_pool_close(struct sb_db_pool *pool);
+
+/* ---- readers that keep their snapshot ------------------------------------ */
+
+/* A read connection owned by one thread that may keep its read transaction
+ * (its snapshot) open from one request to the next: beginning and ending a
+ * read transaction costs more than a small query. A snapshot is reused only
+ * while no write was committed since it began (the caller passes the
+ * writer's commit count, sb_writer_commits) and for at most max_age_ms.
+ * Snapshots left open by a thread that has gone idle would hold back
+ * checkpoints, so the set's own thread ends those older than max_age_ms,
+ * looking every ten max_age_ms (50 ms by default). */
+struct sb_db_snapshots;
+struct sb_db_reader;
+
+#define SB_DB_SNAPSHOT_MAX_AGE_MS 5
+
+/* A set of readers and the thread that ends their stale snapshots
+ * (max_age_ms 0: SB_DB_SNAPSHOT_MAX_AGE_MS). Returned owned, or NULL when
+ * the thread cannot start. */
+struct sb_db_snapshots *sb_db_snapshots_new(int max_age_ms);
+/* Stop the thread and free the set. Every reader must have been closed
+ * (or be abandoned: never used again). NULL is ignored. */
+void sb_db_snapshots_free(struct sb_db_snapshots *set);
+
+/* Open a read connection to path (as sb_db_open with SB_DB_READ) in set.
+ * *out is owned by the calling thread; 0 or SB_STORE_EDB with err. */
+int sb_db_reader_open(struct sb_db_snapshots *set, const char *path,
+                      const struct sb_db_options *opts, struct sb_db_reader **out,
+                      struct sb_buf *err);
+/* Close (owner thread; any snapshot is ended). NULL is ignored. */
+void sb_db_reader_close(struct sb_db_reader *reader);
+/* The connection with no snapshot open (any is ended first): for callers
+ * that run their own transactions. Borrowed. */
+sqlite3 *sb_db_reader_conn(struct sb_db_reader *reader);
+/* The connection inside a read transaction that sees every commit counted
+ * in *commits (read the count before calling). commits NULL: a new
+ * transaction that sb_db_reader_done always ends. Pair with
+ * sb_db_reader_done; nothing else may end the transaction in between.
+ * Returns NULL with err when the transaction cannot begin (no done then). */
+sqlite3 *sb_db_reader_snapshot(struct sb_db_reader *reader, const uint64_t *commits,
+                               struct sb_buf *err);
+/* Done with the snapshot; keep false ends it (after an error). */
+void sb_db_reader_done(struct sb_db_reader *reader, bool keep);
+/* Whether a snapshot is open (for tests). */
+bool sb_db_reader_in_snapshot(struct sb_db_reader *reader);
 
 #endif

@@ -21,6 +21,7 @@
 #include "store/writer.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct sb_writer {
     void *before_close_arg;
     void (*on_batch)(void *ctx, size_t units);
     void *on_batch_ctx;
+    atomic_uint_fast64_t commits; /* batches run; bumped before their results are out */
 };
 
 void sb_writer_options_default(struct sb_writer_options *opts)
@@ -211,6 +213,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mutex);
 
         run_batch(w, batch);
+        atomic_fetch_add(&w->commits, 1); /* readers' snapshots are stale from here */
 
         unsigned long long failures = 0;
         for (struct sb_write_unit *u = batch; u; u = u->next)
@@ -375,4 +378,9 @@ void sb_writer_close(struct sb_writer *w)
     pthread_cond_destroy(&w->work);
     pthread_mutex_destroy(&w->mutex);
     free(w);
+}
+
+uint64_t sb_writer_commits(const struct sb_writer *writer)
+{
+    return atomic_load(&((struct sb_writer *)writer)->commits);
 }

@@ -103,6 +103,11 @@ struct sb_writer_stats {
 };
 void sb_writer_stats(struct sb_writer *writer, struct sb_writer_stats *out);
 
+/* How many batches the writer has run so far. A batch's commit is counted
+ * before any of its units is reported done, so a reader that reads the
+ * count after a write was answered and then begins a transaction sees it. */
+uint64_t sb_writer_commits(const struct sb_writer *writer);
+
 /* Called on the writer thread after each transaction with its number of
  * units (e.g. for a histogram); quick, must not submit. Set it before any
  * unit is submitted; NULL removes it. */

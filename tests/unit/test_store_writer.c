@@ -604,3 +604,104 @@ TEST(writer_before_close_runs_on_the_writer_thread)
     CHECK_EQ_INT(count_rows(path, "SELECT count(*) FROM item"), 2);
     remove_db(path);
 }
+
+/* ---- readers that keep their snapshot --------------------------------------- */
+
+static long long snapshot_count(struct sb_db_reader *reader, const uint64_t *commits)
+{
+    sqlite3 *db = sb_db_reader_snapshot(reader, commits, NULL);
+    CHECK(db != NULL);
+    if (!db)
+        return -1;
+    sqlite3_stmt *stmt = NULL;
+    long long n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM item", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sb_db_reader_done(reader, true);
+    return n;
+}
+
+TEST(reader_snapshot_is_reused_until_the_writer_commits)
+{
+    char *path = temp_db("snap.db");
+    setup_table(path);
+    struct sb_writer *w = NULL;
+    CHECK_EQ_INT(sb_writer_open(path, NULL, &w, NULL), 0);
+    /* old enough never to expire during the test */
+    struct sb_db_snapshots *set = sb_db_snapshots_new(60 * 1000);
+    struct sb_db_reader *reader = NULL;
+    CHECK_EQ_INT(sb_db_reader_open(set, path, NULL, &reader, NULL), 0);
+
+    uint64_t commits = sb_writer_commits(w);
+    CHECK_EQ_INT(snapshot_count(reader, &commits), 0);
+    CHECK(sb_db_reader_in_snapshot(reader));
+
+    /* a commit the writer did not count (another connection): the kept
+     * snapshot does not see it, which shows it was reused */
+    sqlite3 *other = NULL;
+    CHECK_EQ_INT(sb_db_open(path, SB_DB_WRITE, NULL, &other, NULL), 0);
+    CHECK_EQ_INT(sb_db_exec(other, "INSERT INTO item (k, v) VALUES ('x', 1)", NULL), 0);
+    CHECK_EQ_INT(snapshot_count(reader, &commits), 0);
+
+    /* a commit through the writer: the next snapshot sees both */
+    struct insert_arg ins = {"y", 2, false};
+    CHECK_EQ_INT(sb_writer_exec(w, insert_fn, &ins, NULL), 0);
+    CHECK(sb_writer_commits(w) > commits);
+    commits = sb_writer_commits(w);
+    CHECK_EQ_INT(snapshot_count(reader, &commits), 2);
+
+    /* without a commit count, every use is a fresh transaction */
+    CHECK_EQ_INT(sb_db_exec(other, "INSERT INTO item (k, v) VALUES ('z', 3)", NULL), 0);
+    CHECK_EQ_INT(snapshot_count(reader, NULL), 3);
+    CHECK(!sb_db_reader_in_snapshot(reader));
+
+    /* the plain connection has no transaction open, for callers' BEGIN */
+    CHECK_EQ_INT(snapshot_count(reader, &commits), 3);
+    sqlite3 *db = sb_db_reader_conn(reader);
+    CHECK(sqlite3_get_autocommit(db));
+    CHECK_EQ_INT(sb_db_exec(db, "BEGIN; SELECT 1; COMMIT;", NULL), 0);
+    /* one left open there does not break the next snapshot */
+    CHECK_EQ_INT(sb_db_exec(db, "BEGIN; SELECT 1;", NULL), 0);
+    CHECK_EQ_INT(snapshot_count(reader, &commits), 3);
+
+    sb_db_close(other);
+    sb_db_reader_close(reader);
+    sb_db_snapshots_free(set);
+    sb_writer_close(w);
+    remove_db(path);
+}
+
+TEST(reader_snapshot_left_open_is_ended_by_the_sweeper)
+{
+    char *path = temp_db("sweep.db");
+    setup_table(path);
+    struct sb_db_snapshots *set = sb_db_snapshots_new(20);
+    struct sb_db_reader *reader = NULL;
+    CHECK_EQ_INT(sb_db_reader_open(set, path, NULL, &reader, NULL), 0);
+    uint64_t commits = 0;
+    CHECK_EQ_INT(snapshot_count(reader, &commits), 0);
+    CHECK(sb_db_reader_in_snapshot(reader));
+    /* this thread goes idle: the snapshot must not stay open */
+    bool open = true;
+    for (int i = 0; i < 200 && open; i++) {
+        usleep(10 * 1000);
+        open = sb_db_reader_in_snapshot(reader);
+    }
+    CHECK(!open);
+    /* and with it gone, a checkpoint can copy every frame back */
+    sqlite3 *other = NULL;
+    CHECK_EQ_INT(sb_db_open(path, SB_DB_WRITE, NULL, &other, NULL), 0);
+    CHECK_EQ_INT(sb_db_exec(other, "INSERT INTO item (k, v) VALUES ('x', 1)", NULL), 0);
+    int log_frames = -1, copied = -1;
+    CHECK_EQ_INT(sqlite3_wal_checkpoint_v2(other, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                           &copied),
+                 SQLITE_OK);
+    CHECK(log_frames > 0);
+    CHECK_EQ_INT(copied, log_frames);
+    sb_db_close(other);
+    sb_db_reader_close(reader);
+    sb_db_snapshots_free(set);
+    remove_db(path);
+}
