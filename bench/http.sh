@@ -33,9 +33,10 @@ cleanup() {
 trap cleanup EXIT
 
 # CPU ticks (utime + stime) of a process, all threads
-cpu_ticks() {
+proc_ticks() {
     awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
+cpu_ticks() { proc_ticks "$1"; }
 
 # run NAME PID URL: wrk, then one result line
 run() {
@@ -110,7 +111,7 @@ EOF
     total_ticks() {
         local sum=0 p
         for p in $nginx_cpu_pid $(pgrep -P "$nginx_cpu_pid"); do
-            sum=$((sum + $(cpu_ticks "$p")))
+            sum=$((sum + $(proc_ticks "$p")))
         done
         echo "$sum"
     }
