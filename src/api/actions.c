@@ -41,7 +41,6 @@
  * Not done yet:
  *   - decimal arithmetic runs in the database's double precision (exact to
  *     15 significant digits) and is rounded to the target's scale;
- *   - steps write no audit entries (store/audit.h is not wired into the API);
  *   - a step cannot write a password field (it would have to be hashed). */
 #include "api/actions.h"
 #include "api/dberror.h"
