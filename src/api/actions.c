@@ -35,8 +35,8 @@
  * An action whose result is the rows of a `list` step takes the query
  * string's select= (embeds included, under the caller's read rules),
  * filters, order=, limit and offset for those rows (in id order when no
- * order= is given, and by id among equals). For any other action, query-string keys that are not
- * parameters are unknown arguments.
+ * order= is given, and by id among equals). For any other action,
+ * query-string keys that are not parameters are unknown arguments.
  *
  * Not done yet:
  *   - decimal arithmetic runs in the database's double precision (exact to
