@@ -23,6 +23,7 @@
 #include "store/stmt.h"
 #include "util/json_out.h"
 #include "util/die.h"
+#include "util/clock.h"
 
 static void close_reader(void *value)
 {
@@ -33,9 +34,7 @@ static void close_reader(void *value)
 
 int64_t sb_app_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return sb_mono_us();
 }
 
 void sb_app_db_time(struct sb_app *app, int64_t since_us)

@@ -24,6 +24,7 @@
 #include "http/http_int.h"
 #include "util/die.h"
 #include "util/json_out.h"
+#include "util/clock.h"
 
 #define LOG_SHARDS 8          /* buffers; threads are spread over them */
 #define LOG_FLUSH_BYTES 16384 /* a buffer this full is written at once */
@@ -90,13 +91,7 @@ static void *flusher_main(void *arg)
             continue;
         }
         atomic_store(&lg->pending, false);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += LOG_FLUSH_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = sb_mono_deadline(LOG_FLUSH_MS * 1000L);
         while (!lg->stop && pthread_cond_timedwait(&lg->wake, &lg->mu, &until) == 0) {
         }
         pthread_mutex_unlock(&lg->mu);
@@ -117,11 +112,7 @@ int http_log_start(struct sb_http_server *srv)
     }
     atomic_init(&lg->pending, false);
     pthread_mutex_init(&lg->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&lg->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    sb_cond_init_mono(&lg->wake);
     srv->logbuf = lg;
     if (pthread_create(&lg->flusher, NULL, flusher_main, srv) != 0) {
         http_log_stop(srv);

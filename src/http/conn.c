@@ -35,21 +35,18 @@
 
 #include "http/http_int.h"
 #include "util/die.h"
+#include "util/clock.h"
 
 #define WATCHDOG_TICK_MS 200
 
 uint64_t http_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)sb_mono_us() / 1000u;
 }
 
 uint64_t http_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return (uint64_t)sb_mono_us();
 }
 
 int64_t http_wall_ms(void)
@@ -352,13 +349,7 @@ static void *watchdog_main(void *arg)
     struct sb_http_server *srv = arg;
     pthread_mutex_lock(&srv->wd_mu);
     while (!srv->wd_stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += WATCHDOG_TICK_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = sb_mono_deadline(WATCHDOG_TICK_MS * 1000L);
         pthread_cond_timedwait(&srv->wd_cond, &srv->wd_mu, &until);
         if (srv->wd_stop)
             break;
@@ -381,11 +372,7 @@ static void *watchdog_main(void *arg)
 
 int http_watchdog_start(struct sb_http_server *srv)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&srv->wd_cond, &attr);
-    pthread_condattr_destroy(&attr);
+    sb_cond_init_mono(&srv->wd_cond);
     pthread_mutex_init(&srv->wd_mu, NULL);
     srv->wd_stop = false;
     if (pthread_create(&srv->watchdog, NULL, watchdog_main, srv) != 0)

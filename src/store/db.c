@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "util/die.h"
+#include "util/clock.h"
 
 int sb_durability_parse(const char *text, enum sb_durability *out)
 {
@@ -302,13 +303,6 @@ struct sb_db_snapshots {
     pthread_t sweeper;
 };
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* End reader's snapshot; caller holds its mu (or owns it outright). */
 static void end_snapshot(struct sb_db_reader *reader)
 {
@@ -333,14 +327,10 @@ static void *sweeper_main(void *arg)
         }
         /* a busy reader renews its own snapshot; the sweeper is for idle
          * ones, and looks seldom: each wake-up costs a context switch */
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += (long)set->max_age_us * 1000 * SWEEP_EVERY_AGES;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = sb_mono_deadline(set->max_age_us * SWEEP_EVERY_AGES);
         while (!set->stop && pthread_cond_timedwait(&set->wake, &set->mu, &until) == 0) {
         }
-        int64_t now = mono_us();
+        int64_t now = sb_mono_us();
         for (struct sb_db_reader *r = set->readers; r && !set->stop; r = r->next) {
             if (pthread_mutex_trylock(&r->mu) != 0)
                 continue; /* in use: its owner checks the age itself */
@@ -359,11 +349,7 @@ struct sb_db_snapshots *sb_db_snapshots_new(int max_age_ms)
     set->max_age_us = (int64_t)(max_age_ms > 0 ? max_age_ms : SB_DB_SNAPSHOT_MAX_AGE_MS) * 1000;
     atomic_init(&set->n_open, 0);
     pthread_mutex_init(&set->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&set->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    sb_cond_init_mono(&set->wake);
     if (pthread_create(&set->sweeper, NULL, sweeper_main, set) != 0) {
         pthread_cond_destroy(&set->wake);
         pthread_mutex_destroy(&set->mu);
@@ -454,7 +440,7 @@ sqlite3 *sb_db_reader_snapshot(struct sb_db_reader *reader, const uint64_t *comm
                                struct sb_buf *err)
 {
     pthread_mutex_lock(&reader->mu);
-    int64_t now = mono_us();
+    int64_t now = sb_mono_us();
     if (reader->open && (!reader->reusable || !commits || reader->commits != *commits ||
                          now - reader->begun_us >= reader->set->max_age_us))
         end_snapshot(reader);
