@@ -257,19 +257,25 @@ void http_log_line(struct sb_http_server *srv, int64_t wall_ms, const char *id, 
     pthread_mutex_unlock(&sh->mu);
 }
 
+void http_observe(struct sb_http_server *srv, struct sb_http_exchange *ex)
+{
+    if (!srv->cfg.observe || ex->observed)
+        return;
+    ex->observed = true;
+    uint64_t now = http_now_us();
+    srv->cfg.observe(srv->cfg.observe_ctx, ex->req.client_addr, ex->req.raw_path, ex->status_sent,
+                     now > ex->start_us ? now - ex->start_us : 0);
+}
+
 void http_log_exchange(struct sb_http_server *srv, struct sb_http_exchange *ex)
 {
-    if (!srv->cfg.access_log && !srv->cfg.observe)
-        return;
-    uint64_t now = http_now_us();
-    uint64_t duration_us = now > ex->start_us ? now - ex->start_us : 0;
-    if (srv->cfg.access_log)
+    if (srv->cfg.access_log) {
+        uint64_t now = http_now_us();
         http_log_line(srv, ex->start_wall_ms, ex->req.request_id, ex->req.client_addr,
                       ex->req.method, ex->req.raw_path, ex->status_sent, ex->bytes_out,
-                      duration_us);
-    if (srv->cfg.observe)
-        srv->cfg.observe(srv->cfg.observe_ctx, ex->req.client_addr, ex->req.raw_path,
-                         ex->status_sent, duration_us);
+                      now > ex->start_us ? now - ex->start_us : 0);
+    }
+    http_observe(srv, ex);
 }
 
 void http_log_message(struct sb_http_server *srv, const char *level, const char *msg)

@@ -111,6 +111,7 @@ struct sb_http_exchange {
     struct sb_http_deferred handle;
     /* for the access log */
     int status_sent; /* 0: nothing sent */
+    bool observed;   /* cfg.observe has seen this exchange */
     uint64_t bytes_out;
     uint64_t start_us;     /* monotonic */
     int64_t start_wall_ms; /* realtime */
@@ -212,6 +213,10 @@ struct http_log;
 int http_log_start(struct sb_http_server *srv);
 void http_log_stop(struct sb_http_server *srv);
 void http_log_exchange(struct sb_http_server *srv, struct sb_http_exchange *ex);
+/* Give the exchange's status to cfg.observe, once: as the answer is queued
+ * (so that the guard has counted it before the client can send its next
+ * request), or at completion for answers that bypass the queue. */
+void http_observe(struct sb_http_server *srv, struct sb_http_exchange *ex);
 void http_log_line(struct sb_http_server *srv, int64_t wall_ms, const char *id, const char *addr,
                    const char *method, const char *path, int status, uint64_t bytes,
                    uint64_t duration_us);

@@ -229,9 +229,10 @@ enum MHD_Result http_queue(struct sb_http_exchange *ex, struct sb_http_response 
     for (size_t i = 0; i < n; i++)
         MHD_add_response_header(r, common[i].name, common[i].value);
     int status = resp->status >= 100 && resp->status <= 599 ? resp->status : 500;
+    ex->status_sent = status;
+    http_observe(ex->srv, ex);
     enum MHD_Result rc = MHD_queue_response(ex->mhd, (unsigned)status, r);
     MHD_destroy_response(r);
-    ex->status_sent = status;
     ex->bytes_out = body_allowed(ex, status) ? len : 0;
     ex->stage = STAGE_SENT;
     return rc;

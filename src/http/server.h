@@ -61,11 +61,14 @@ struct sb_http_config {
     bool access_log;                 /* one JSON line per request to log */
     FILE *log;                       /* borrowed; access log and server messages; NULL: stderr */
     /* Called once for every answered request (deferred ones and those the
-     * layer itself refused included), right after the access log line, on
-     * the thread that finished it: the client address and the path as sent
-     * (either may be NULL for a request refused before they were known),
-     * the status sent and the microseconds since the request arrived. Must
-     * be thread-safe and quick. NULL: none. */
+     * layer itself refused included): as the answer is queued, before the
+     * client can have it (so a guard counting statuses has counted this one
+     * when the client's next request arrives), or at completion for
+     * answers the layer writes itself; on the thread that queued or
+     * finished it. Given the client address and the path as sent (either
+     * may be NULL for a request refused before they were known), the
+     * status and the microseconds since the request arrived. Must be
+     * thread-safe and quick. NULL: none. */
     void (*observe)(void *ctx, const char *client_addr, const char *raw_path, int status,
                     uint64_t duration_us);
     void *observe_ctx;
