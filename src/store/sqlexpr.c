@@ -30,26 +30,32 @@ const struct sb_dialect sb_dialect_sqlite = {
     .bool_as_int = true,
 };
 
+/* text[0..len) between quote characters, each quote inside doubled; the
+ * runs between quotes are appended whole (this is on every request's path:
+ * identifiers are written into every statement's text). */
+static void quoted(struct sb_buf *out, char quote, const char *text, size_t len)
+{
+    sb_buf_putc(out, quote);
+    const char *end = text + len;
+    while (text < end) {
+        const char *q = memchr(text, quote, (size_t)(end - text));
+        size_t run = q ? (size_t)(q - text) + 1 : (size_t)(end - text);
+        sb_buf_append(out, text, run);
+        if (q)
+            sb_buf_putc(out, quote);
+        text += run;
+    }
+    sb_buf_putc(out, quote);
+}
+
 void sb_sql_ident(struct sb_buf *out, const char *name)
 {
-    sb_buf_putc(out, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            sb_buf_putc(out, '"');
-        sb_buf_putc(out, *p);
-    }
-    sb_buf_putc(out, '"');
+    quoted(out, '"', name, strlen(name));
 }
 
 void sb_sql_string(struct sb_buf *out, const char *text, size_t len)
 {
-    sb_buf_putc(out, '\'');
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '\'')
-            sb_buf_putc(out, '\'');
-        sb_buf_putc(out, text[i]);
-    }
-    sb_buf_putc(out, '\'');
+    quoted(out, '\'', text, len);
 }
 
 struct compiler {

@@ -74,6 +74,13 @@ TEST(quoting)
     sb_buf_putc(&b, ' ');
     sb_sql_string(&b, "", 0);
     CHECK_EQ_STR(sb_buf_str(&b), "\"order\" \"a\"\"b\" 'it''s' ''");
+    /* quotes at either end and in a row, and a string with a NUL inside */
+    sb_buf_reset(&b);
+    sb_sql_ident(&b, "\"x\"\"");
+    sb_buf_putc(&b, ' ');
+    sb_sql_string(&b, "'a''\0b'", 7);
+    CHECK_EQ_INT(b.len, 23);
+    CHECK(memcmp(b.data, "\"\"\"x\"\"\"\"\" '''a''''\0b'''", 23) == 0);
     sb_buf_free(&b);
 }
 
