@@ -905,6 +905,12 @@ static void put_auth(struct printer *p)
         finish_line(p, auth->end, SIZE_MAX);
         return;
     }
+    if (!has_users && !has_roles) { /* only comments inside */
+        finish_line(p, header_end, auth->body_end);
+        p->no_blank = true;
+        close_block(p, auth->body_end, auth->end);
+        return;
+    }
     /* entries in the order written, so comments stay next to their line */
     bool roles_first = has_users && has_roles && auth->roles_start < auth->users_start;
     size_t first = !has_users || roles_first ? auth->roles_start : auth->users_start;
@@ -963,7 +969,7 @@ static void put_security(struct printer *p)
         finish_line(p, sec->end, SIZE_MAX);
         return;
     }
-    finish_line(p, header_end, sec->entries[0].start);
+    finish_line(p, header_end, sec->n_entries ? sec->entries[0].start : sec->body_end);
     p->no_blank = true;
     for (size_t i = 0; i < sec->n_entries; i++) {
         const struct sb_security_entry *e = &sec->entries[i];
