@@ -68,6 +68,14 @@ int sb_cli_usage_error(const struct sb_cli_usage *usage, const char *fmt, ...)
  * "specbase: write error: ..." and returns -1. */
 int sb_cli_write_stdout(const char *data, size_t len);
 
+/* Load and check the spec in file (diagnostics to stderr), render it with
+ * render(model, ctx, out) and write that to stdout. Returns the exit code:
+ * SB_EXIT_OK, or SB_EXIT_INPUT when the spec is wrong or writing failed. */
+struct sb_model;
+struct sb_buf;
+int sb_cli_print_spec(const char *file, void (*render)(const struct sb_model *model, void *ctx, struct sb_buf *out),
+                      void *ctx);
+
 /* The name diagnostics show for a FILE operand ("<stdin>" for "-"). */
 const char *sb_cli_display_name(const char *file);
 

@@ -21,6 +21,12 @@ static const struct sb_cli_usage usage = {
     "Errors are reported as by 'specbase check' (exit 1).",
 };
 
+static void render_ts(const struct sb_model *model, void *ctx, struct sb_buf *out)
+{
+    (void)ctx;
+    sb_typescript_database(model, out);
+}
+
 int sb_cmd_gen(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -38,22 +44,5 @@ int sb_cmd_gen(int argc, char **argv)
     if (sb_cli_parse(argc - 1, argv + 1, &usage, NULL, 0, &file, &exit_code) < 0)
         return exit_code;
 
-    struct sb_model *model = NULL;
-    char *text = NULL;
-    struct sb_buf err, out;
-    sb_buf_init(&err);
-    sb_buf_init(&out);
-    int rc = sb_spec_load(file, &model, &text, &err);
-    fputs(sb_buf_str(&err), stderr);
-    if (rc == 0) {
-        sb_typescript_database(model, &out);
-        if (sb_cli_write_stdout(sb_buf_str(&out), out.len) < 0)
-            rc = -1;
-    }
-    if (model)
-        sb_model_free(model);
-    free(text);
-    sb_buf_free(&out);
-    sb_buf_free(&err);
-    return rc < 0 ? SB_EXIT_INPUT : SB_EXIT_OK;
+    return sb_cli_print_spec(file, render_ts, NULL);
 }

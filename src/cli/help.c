@@ -7,8 +7,10 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "spec/spec.h"
 #include "util/diag.h"
 
 static const struct sb_command commands[] = {
@@ -127,6 +129,29 @@ int sb_cli_write_stdout(const char *data, size_t len)
         return -1;
     }
     return 0;
+}
+
+int sb_cli_print_spec(const char *file, void (*render)(const struct sb_model *model, void *ctx, struct sb_buf *out),
+                      void *ctx)
+{
+    struct sb_model *model = NULL;
+    char *text = NULL;
+    struct sb_buf err, out;
+    sb_buf_init(&err);
+    sb_buf_init(&out);
+    int rc = sb_spec_load(file, &model, &text, &err);
+    fputs(sb_buf_str(&err), stderr);
+    if (rc == 0) {
+        render(model, ctx, &out);
+        if (sb_cli_write_stdout(sb_buf_str(&out), out.len) < 0)
+            rc = -1;
+    }
+    if (model)
+        sb_model_free(model);
+    free(text);
+    sb_buf_free(&out);
+    sb_buf_free(&err);
+    return rc < 0 ? SB_EXIT_INPUT : SB_EXIT_OK;
 }
 
 const char *sb_cli_display_name(const char *file)

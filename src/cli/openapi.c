@@ -65,6 +65,13 @@ static int parse_args(int argc, char **argv, const char **server, const char **f
     return 0;
 }
 
+/* ctx: the server URL, or NULL */
+static void render_openapi(const struct sb_model *model, void *ctx, struct sb_buf *out)
+{
+    struct sb_openapi_opts opts = {.server_url = ctx};
+    sb_openapi_document(model, &opts, out);
+}
+
 int sb_cmd_openapi(int argc, char **argv)
 {
     const char *server = NULL, *file;
@@ -72,23 +79,5 @@ int sb_cmd_openapi(int argc, char **argv)
     if (parse_args(argc, argv, &server, &file, &exit_code) < 0)
         return exit_code;
 
-    struct sb_model *model = NULL;
-    char *text = NULL;
-    struct sb_buf err, out;
-    sb_buf_init(&err);
-    sb_buf_init(&out);
-    int rc = sb_spec_load(file, &model, &text, &err);
-    fputs(sb_buf_str(&err), stderr);
-    if (rc == 0) {
-        struct sb_openapi_opts opts = {.server_url = server};
-        sb_openapi_document(model, &opts, &out);
-        if (sb_cli_write_stdout(sb_buf_str(&out), out.len) < 0)
-            rc = -1;
-    }
-    if (model)
-        sb_model_free(model);
-    free(text);
-    sb_buf_free(&out);
-    sb_buf_free(&err);
-    return rc < 0 ? SB_EXIT_INPUT : SB_EXIT_OK;
+    return sb_cli_print_spec(file, render_openapi, (void *)server);
 }

@@ -17,6 +17,12 @@ static const struct sb_cli_usage usage = {
     "'specbase check' (exit 1).",
 };
 
+static void render_json(const struct sb_model *model, void *ctx, struct sb_buf *out)
+{
+    (void)ctx;
+    sb_spec_to_json(model, out);
+}
+
 int sb_cmd_spec(int argc, char **argv)
 {
     bool json = false;
@@ -28,22 +34,5 @@ int sb_cmd_spec(int argc, char **argv)
     if (!json)
         return sb_cli_usage_error(&usage, "an output format is required (--json)");
 
-    struct sb_model *model = NULL;
-    char *text = NULL;
-    struct sb_buf err, out;
-    sb_buf_init(&err);
-    sb_buf_init(&out);
-    int rc = sb_spec_load(file, &model, &text, &err);
-    fputs(sb_buf_str(&err), stderr);
-    if (rc == 0) {
-        sb_spec_to_json(model, &out);
-        if (sb_cli_write_stdout(sb_buf_str(&out), out.len) < 0)
-            rc = -1;
-    }
-    if (model)
-        sb_model_free(model);
-    free(text);
-    sb_buf_free(&out);
-    sb_buf_free(&err);
-    return rc < 0 ? SB_EXIT_INPUT : SB_EXIT_OK;
+    return sb_cli_print_spec(file, render_json, NULL);
 }

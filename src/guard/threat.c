@@ -19,7 +19,6 @@
  * metrics (api/metrics.c) read its counters. */
 #include "guard/threat.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,6 +29,7 @@
 #include <sodium.h>
 
 #include "util/die.h"
+#include "util/formats.h"
 #include "util/json_out.h"
 
 /* ==== the scanner ================================================================== */
@@ -126,16 +126,6 @@ static bool is_word(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (unsigned char)tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* The normaliser's input position. */
 struct reader {
     const unsigned char *text;
@@ -151,11 +141,11 @@ static int next_raw(struct reader *r)
         return -1;
     const unsigned char *p = r->text + r->pos;
     size_t left = r->len - r->pos;
-    if (p[0] == '%' && left >= 3 && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
-        int value = hex_value(p[1]) * 16 + hex_value(p[2]);
+    if (p[0] == '%' && left >= 3 && sb_hex_value(p[1]) >= 0 && sb_hex_value(p[2]) >= 0) {
+        int value = sb_hex_value(p[1]) * 16 + sb_hex_value(p[2]);
         r->pos += 3;
-        if (value == '%' && left >= 5 && hex_value(p[3]) >= 0 && hex_value(p[4]) >= 0) {
-            value = hex_value(p[3]) * 16 + hex_value(p[4]);
+        if (value == '%' && left >= 5 && sb_hex_value(p[3]) >= 0 && sb_hex_value(p[4]) >= 0) {
+            value = sb_hex_value(p[3]) * 16 + sb_hex_value(p[4]);
             r->pos += 2;
         }
         return value;
@@ -164,7 +154,7 @@ static int next_raw(struct reader *r)
         if (p[1] == 'u' && left >= 6) {
             int value = 0;
             for (size_t i = 2; i < 6; i++) {
-                int digit = hex_value(p[i]);
+                int digit = sb_hex_value(p[i]);
                 if (digit < 0)
                     goto plain;
                 value = value * 16 + digit;

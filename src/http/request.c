@@ -14,17 +14,7 @@
 #include "http/http_int.h"
 #include "http/proxy.h"
 #include "util/die.h"
-
-static int hex_value(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
+#include "util/formats.h"
 
 int http_parse_target(struct sb_http_exchange *ex)
 {
@@ -71,8 +61,8 @@ int http_parse_target(struct sb_http_exchange *ex)
         if (ch == '%') {
             if (i + 2 >= raw_path_len)
                 return -1; /* "%" or "%X" at the end */
-            int h = hex_value((unsigned char)path_start[i + 1]);
-            int l = hex_value((unsigned char)path_start[i + 2]);
+            int h = sb_hex_value((unsigned char)path_start[i + 1]);
+            int l = sb_hex_value((unsigned char)path_start[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             ch = (char)(h * 16 + l);

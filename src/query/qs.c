@@ -9,17 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int hex_value(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 bool sb_qs_utf8_valid(const char *s, size_t len)
 {
     return sb_utf8_valid(s, len);
@@ -50,8 +39,8 @@ static int decode(struct sb_arena *arena, const char *src, size_t len, size_t in
         if (ch == '+') {
             dst[n++] = ' ';
         } else if (ch == '%') {
-            int hi = i + 1 < len ? hex_value((unsigned char)src[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_value((unsigned char)src[i + 2]) : -1;
+            int hi = i + 1 < len ? sb_hex_value((unsigned char)src[i + 1]) : -1;
+            int lo = i + 2 < len ? sb_hex_value((unsigned char)src[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return fail(err,
                             "parameter %zu: invalid percent-encoding at byte %zu "

@@ -377,3 +377,14 @@ uint32_t sb_utf8_next(const unsigned char *s, size_t len, size_t *n)
     *n = need + 1;
     return cp;
 }
+
+int sb_hex_value(unsigned char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}

@@ -29,6 +29,9 @@ size_t sb_utf8_chars(const char *s, size_t len);
  * code points past U+10FFFF (NUL bytes are valid UTF-8; callers that refuse
  * them check separately). */
 bool sb_utf8_valid(const char *s, size_t len);
+
+/* The value of a hexadecimal digit (either case), or -1. */
+int sb_hex_value(unsigned char ch);
 /* The code point at s[0..len) (len >= 1) and its length in *n. A byte that
  * does not start a valid shortest-form sequence is one character of its
  * own, returned as 0x110000 + byte (so it equals only itself). */
