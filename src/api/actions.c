@@ -109,8 +109,6 @@ struct call {
 /* ---- arithmetic ------------------------------------------------------------------ */
 
 #define ARITH_FN    "sb_action_arith"
-#define ARITH_ZERO  "division by zero"
-#define ARITH_RANGE "value out of range"
 
 /* sb_action_arith(op, integral, a, b): a op b for an enum sb_op of + - * /
  * %; integral: in 64-bit integers when both operands are integers. */
@@ -133,7 +131,7 @@ static void arith_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         case SB_OP_DIV:
         case SB_OP_MOD:
             if (b == 0) {
-                sqlite3_result_error(ctx, ARITH_ZERO, -1);
+                sqlite3_result_error(ctx, SB_ARITH_ZERO, -1);
                 return;
             }
             overflow = op == SB_OP_DIV && a == INT64_MIN && b == -1;
@@ -142,7 +140,7 @@ static void arith_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         default: overflow = true; break;
         }
         if (overflow)
-            sqlite3_result_error(ctx, ARITH_RANGE, -1);
+            sqlite3_result_error(ctx, SB_ARITH_RANGE, -1);
         else
             sqlite3_result_int64(ctx, r);
         return;
@@ -155,7 +153,7 @@ static void arith_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     case SB_OP_DIV:
     case SB_OP_MOD:
         if (b == 0) {
-            sqlite3_result_error(ctx, ARITH_ZERO, -1);
+            sqlite3_result_error(ctx, SB_ARITH_ZERO, -1);
             return;
         }
         r = op == SB_OP_DIV ? a / b : fmod(a, b);
@@ -163,7 +161,7 @@ static void arith_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     default: r = NAN; break;
     }
     if (!isfinite(r))
-        sqlite3_result_error(ctx, ARITH_RANGE, -1);
+        sqlite3_result_error(ctx, SB_ARITH_RANGE, -1);
     else
         sqlite3_result_double(ctx, r);
 }
@@ -237,25 +235,6 @@ static const struct sb_expr *checked_arith(struct sb_arena *arena, const struct 
     return copy;
 }
 
-/* ---- database errors ------------------------------------------------------------ */
-
-/* PostgREST's answer for a failed statement of a step on coll: the
- * action's own arithmetic errors, else the shared mapping. */
-static void db_error(sqlite3 *db, int rc, const struct sb_collection *coll, bool deleting,
-                     struct sb_api_error *err)
-{
-    const char *msg = sqlite3_errmsg(db);
-    if (!strcmp(msg, ARITH_ZERO)) {
-        sb_api_error_set(err, 400, "22012", "division by zero");
-        return;
-    }
-    if (!strcmp(msg, ARITH_RANGE)) {
-        sb_api_error_set(err, 400, "22003", "value out of range");
-        return;
-    }
-    sb_api_db_error(db, rc, coll ? coll->name : NULL, deleting, err);
-}
-
 /* ---- running statements ------------------------------------------------------------ */
 
 typedef int (*row_fn)(sqlite3_stmt *stmt, void *arg);
@@ -265,32 +244,13 @@ typedef int (*row_fn)(sqlite3_stmt *stmt, void *arg);
 static int run(struct call *call, sqlite3 *db, const struct sb_sql *sql, const struct sb_collection *coll,
                bool deleting, row_fn on_row, void *arg)
 {
-    sqlite3_stmt *stmt;
-    struct sb_buf msg;
-    sb_buf_init(&msg);
     int rc = register_arith(db);
-    if (rc == SQLITE_OK)
-        rc = sb_stmt_get(db, sql->text.data, sql->text.len, &stmt, &msg);
     if (rc != SQLITE_OK) {
         sb_api_error_set(&call->err, 500, "XX000", "could not prepare a statement of action %s", call->action->name);
-        sb_api_error_details(&call->err, "%s", sb_buf_str(&msg));
-        sb_buf_free(&msg);
+        sb_api_error_details(&call->err, "%s", sqlite3_errmsg(db));
         return -1;
     }
-    sb_buf_free(&msg);
-    rc = sb_stmt_bind(stmt, sql->binds, sql->n_binds);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (on_row && on_row(stmt, arg) != 0) {
-            rc = SQLITE_ABORT;
-            break;
-        }
-        rc = SQLITE_OK;
-    }
-    if (rc == SQLITE_DONE)
-        rc = SQLITE_OK;
-    if (rc != SQLITE_OK && rc != SQLITE_ABORT && !sb_api_error_is_set(&call->err))
-        db_error(db, rc, coll, deleting, &call->err);
-    sb_stmt_done(stmt);
+    rc = sb_api_run(db, sql, coll ? coll->name : NULL, deleting, on_row, arg, call->action->name, &call->err);
     return rc == SQLITE_OK ? 0 : -1;
 }
 
@@ -963,7 +923,7 @@ static void run_read_only(struct call *call, struct sb_http_response *resp)
         sb_api_error_set(&call->err, 503, "PGRST000", "Could not connect to the database");
         sb_api_error_details(&call->err, "%s", sb_buf_str(&msg));
     } else if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        db_error(db, sqlite3_errcode(db), NULL, false, &call->err);
+        sb_api_db_error(db, sqlite3_errcode(db), NULL, false, &call->err);
     } else {
         int rc = run_call(call, db);
         sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);

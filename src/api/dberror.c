@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "store/stmt.h"
 #include "util/buf.h"
 
 /* "UNIQUE constraint failed: item.name, item.x" -> "name, x" */
@@ -65,6 +66,14 @@ void sb_api_db_error(sqlite3 *db, int rc, const char *collection, bool deleting,
         sb_api_error_set(err, 503, "PGRST003", "The database is busy; try again");
         return;
     }
+    if (!strcmp(msg, SB_ARITH_ZERO)) {
+        sb_api_error_set(err, 400, "22012", "division by zero");
+        return;
+    }
+    if (!strcmp(msg, SB_ARITH_RANGE)) {
+        sb_api_error_set(err, 400, "22003", "value out of range");
+        return;
+    }
     if (strstr(msg, "regular expression") || strstr(msg, "regexp")) {
         sb_api_error_set(err, 400, "2201B", "invalid regular expression: %s", msg);
         return;
@@ -75,4 +84,38 @@ void sb_api_db_error(sqlite3 *db, int rc, const char *collection, bool deleting,
     }
     sb_api_error_set(err, 500, "XX000", "database error");
     sb_api_error_details(err, "%s", msg);
+}
+
+int sb_api_run(sqlite3 *db, const struct sb_sql *sql, const char *collection, bool deleting,
+               int (*on_row)(sqlite3_stmt *stmt, void *arg), void *arg, const char *action,
+               struct sb_api_error *err)
+{
+    sqlite3_stmt *stmt;
+    struct sb_buf msg;
+    sb_buf_init(&msg);
+    int rc = sb_stmt_get(db, sql->text.data, sql->text.len, &stmt, &msg);
+    if (rc != SQLITE_OK) {
+        if (action)
+            sb_api_error_set(err, 500, "XX000", "could not prepare a statement of action %s", action);
+        else
+            sb_api_error_set(err, 500, "XX000", "could not prepare a statement");
+        sb_api_error_details(err, "%s", sb_buf_str(&msg));
+        sb_buf_free(&msg);
+        return rc;
+    }
+    sb_buf_free(&msg);
+    rc = sb_stmt_bind(stmt, sql->binds, sql->n_binds);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (on_row && on_row(stmt, arg) != 0) {
+            rc = SQLITE_ABORT;
+            break;
+        }
+        rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    if (rc != SQLITE_OK && rc != SQLITE_ABORT && !sb_api_error_is_set(err))
+        sb_api_db_error(db, rc, collection, deleting, err);
+    sb_stmt_done(stmt);
+    return rc;
 }

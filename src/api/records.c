@@ -32,48 +32,16 @@
 
 #define MEDIA_ROWS ((1u << SB_MEDIA_JSON) | (1u << SB_MEDIA_OBJECT) | (1u << SB_MEDIA_CSV))
 
-/* ---- database errors --------------------------------------------------------- */
-
-static void db_error(sqlite3 *db, int rc, const struct sb_collection *coll, bool deleting,
-                     struct sb_api_error *err)
-{
-    sb_api_db_error(db, rc, coll ? coll->name : NULL, deleting, err);
-}
-
 /* ---- running statements ------------------------------------------------------ */
+
+typedef int (*row_fn)(sqlite3_stmt *stmt, void *arg);
 
 /* Run sql on db; for each result row call on_row (may be NULL). Returns 0 or
  * SQLite's code (err filled). */
-typedef int (*row_fn)(sqlite3_stmt *stmt, void *arg);
-
 static int run(sqlite3 *db, const struct sb_sql *sql, const struct sb_collection *coll, bool deleting,
                row_fn on_row, void *arg, struct sb_api_error *err)
 {
-    sqlite3_stmt *stmt;
-    struct sb_buf msg;
-    sb_buf_init(&msg);
-    int rc = sb_stmt_get(db, sql->text.data, sql->text.len, &stmt, &msg);
-    if (rc != SQLITE_OK) {
-        sb_api_error_set(err, 500, "XX000", "could not prepare a statement");
-        sb_api_error_details(err, "%s", sb_buf_str(&msg));
-        sb_buf_free(&msg);
-        return rc;
-    }
-    sb_buf_free(&msg);
-    rc = sb_stmt_bind(stmt, sql->binds, sql->n_binds);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (on_row && on_row(stmt, arg) != 0) {
-            rc = SQLITE_ABORT;
-            break;
-        }
-        rc = SQLITE_OK;
-    }
-    if (rc == SQLITE_DONE)
-        rc = SQLITE_OK;
-    if (rc != SQLITE_OK && rc != SQLITE_ABORT && !sb_api_error_is_set(err))
-        db_error(db, rc, coll, deleting, err);
-    sb_stmt_done(stmt);
-    return rc;
+    return sb_api_run(db, sql, coll ? coll->name : NULL, deleting, on_row, arg, NULL, err);
 }
 
 /* Rows collected as JSON texts joined by ',' */
