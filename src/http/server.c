@@ -130,6 +130,18 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     return ex;
 }
 
+/* Take ex off the server's list of suspended exchanges; defer_mu held. */
+static void unsuspend(struct sb_http_server *srv, struct sb_http_exchange *ex)
+{
+    if (ex->susp_prev)
+        ex->susp_prev->susp_next = ex->susp_next;
+    else
+        srv->suspended = ex->susp_next;
+    if (ex->susp_next)
+        ex->susp_next->susp_prev = ex->susp_prev;
+    ex->suspended = false;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -165,13 +177,7 @@ static void on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
         ex->orphaned = true;
     if (ex->suspended) {
         /* only at daemon stop: MHD resumed it itself */
-        if (ex->susp_prev)
-            ex->susp_prev->susp_next = ex->susp_next;
-        else
-            srv->suspended = ex->susp_next;
-        if (ex->susp_next)
-            ex->susp_next->susp_prev = ex->susp_prev;
-        ex->suspended = false;
+        unsuspend(srv, ex);
     }
     ex->mhd = NULL;
     ex->conn = NULL;
@@ -457,13 +463,7 @@ void sb_http_complete(struct sb_http_deferred *deferred)
     pthread_mutex_lock(&defer_mu);
     ex->completed = true;
     if (!ex->orphaned && ex->suspended) {
-        if (ex->susp_prev)
-            ex->susp_prev->susp_next = ex->susp_next;
-        else
-            srv->suspended = ex->susp_next;
-        if (ex->susp_next)
-            ex->susp_next->susp_prev = ex->susp_prev;
-        ex->suspended = false;
+        unsuspend(srv, ex);
         ex->stage = STAGE_READY;
         MHD_resume_connection(ex->mhd);
     }
@@ -688,10 +688,7 @@ unsigned sb_http_stop(struct sb_http_server *srv)
     srv->closing = true;
     while (srv->suspended) {
         struct sb_http_exchange *ex = srv->suspended;
-        srv->suspended = ex->susp_next;
-        if (srv->suspended)
-            srv->suspended->susp_prev = NULL;
-        ex->suspended = false;
+        unsuspend(srv, ex);
         ex->orphaned = true;
         ex->stage = STAGE_SHUTDOWN; /* answered by its worker thread once resumed */
         MHD_resume_connection(ex->mhd);
