@@ -409,6 +409,17 @@ static void job_fail(struct auth_job *job, int status, const char *code, const c
     }
 }
 
+/* Forget the password the job holds: zeroed, then freed. */
+static void wipe_password(struct auth_job *job)
+{
+    if (!job->password)
+        return;
+    sodium_memzero(job->password, job->password_len);
+    free(job->password);
+    job->password = NULL;
+    job->password_len = 0;
+}
+
 static void job_finish(struct auth_job *job)
 {
     struct sb_http_response *resp = sb_http_deferred_response(job->deferred);
@@ -426,10 +437,7 @@ static void job_finish(struct auth_job *job)
             sb_auth_error(resp, 500, "unexpected_failure", "could not sign the access token");
         }
     }
-    if (job->password) {
-        sodium_memzero(job->password, job->password_len);
-        free(job->password);
-    }
+    wipe_password(job);
     sb_api_error_clear(&job->err);
     sb_http_complete(job->deferred);
 }
@@ -812,10 +820,7 @@ static void signup(struct sb_app *app, struct sb_http_request *req, struct sb_ht
     if (take_email(job, body, resp) != 0 || take_password(job, body, resp, true) != 0 ||
         take_fields(job, json_object_get(body, "data"), false, resp) != 0) {
         json_decref(body);
-        if (job->password) {
-            sodium_memzero(job->password, job->password_len);
-            free(job->password);
-        }
+        wipe_password(job);
         return;
     }
     json_decref(body);
@@ -831,10 +836,7 @@ static void login(struct sb_app *app, struct sb_http_request *req, struct sb_htt
     struct auth_job *job = new_job(app, AUTH_LOGIN, req);
     if (take_email(job, body, resp) != 0 || take_password(job, body, resp, false) != 0) {
         json_decref(body);
-        if (job->password) {
-            sodium_memzero(job->password, job->password_len);
-            free(job->password);
-        }
+        wipe_password(job);
         return;
     }
     json_decref(body);
@@ -844,8 +846,7 @@ static void login(struct sb_app *app, struct sb_http_request *req, struct sb_htt
         snprintf(text, sizeof(text), "%d", retry);
         sb_http_response_header(resp, "Retry-After", text);
         sb_auth_error(resp, 429, "over_request_rate_limit", "Too many failed sign-ins; try again later");
-        sodium_memzero(job->password, job->password_len);
-        free(job->password);
+        wipe_password(job);
         return;
     }
     /* the account and its hash; an unknown email still costs a verification */
@@ -961,10 +962,7 @@ static void put_user(struct sb_app *app, struct sb_http_request *req, struct sb_
         rc = take_fields(job, json_object_get(body, "data"), true, resp);
     json_decref(body);
     if (rc != 0) {
-        if (job->password) {
-            sodium_memzero(job->password, job->password_len);
-            free(job->password);
-        }
+        wipe_password(job);
         return;
     }
     job->deferred = sb_http_defer(req);
