@@ -513,19 +513,17 @@ static void health(struct sb_app *app, struct sb_http_request *req, struct sb_ht
     sb_buf_init(&err);
     const char *reason = NULL;
     sqlite3 *db = sb_app_reader(app, &err);
-    struct sb_applied applied = {0};
-    int found = db ? sb_meta_applied(db, &applied, &err) : -1;
+    char applied[65];
+    int found = db ? sb_meta_applied_hash(db, applied, &err) : -1;
     if (found < 0)
         reason = "the database cannot be read";
     else if (found == 0)
         reason = "no spec is applied";
-    else if (strcmp(applied.hash, app->spec_hash) != 0)
+    else if (strcmp(applied, app->spec_hash) != 0)
         reason = "the database holds another spec than the one served (migrated behind the server?)";
     /* and the write path: the writer thread runs a unit and commits */
     else if (app->writer && sb_writer_exec(app->writer, ready_probe, NULL, NULL) != 0)
         reason = "the writer cannot commit";
-    if (found > 0)
-        sb_applied_free(&applied);
     sb_buf_free(&err);
     (void)req;
     if (reason) {

@@ -3,6 +3,7 @@
 #include "store/meta.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,38 @@ void sb_applied_free(struct sb_applied *applied)
     memset(applied, 0, sizeof(*applied));
 }
 
+/* The newest migration and the spec it applied. */
+#define APPLIED_FROM                                                                               \
+    " FROM \"_sb_migrations\" m JOIN \"_sb_spec\" s ON s.\"id\" = m.\"to_spec\" "                  \
+    "ORDER BY m.\"id\" DESC LIMIT 1"
+
+int sb_meta_applied_hash(sqlite3 *db, char hash[65], struct sb_buf *err)
+{
+    hash[0] = '\0';
+    int exists = sb_meta_exists(db);
+    if (exists <= 0) {
+        if (exists < 0)
+            sb_db_error(db, "reading the schema", err);
+        return exists < 0 ? SB_STORE_EDB : 0;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT s.\"hash\"" APPLIED_FROM, -1, &stmt, NULL) != SQLITE_OK) {
+        sb_db_error(db, "reading the applied spec", err);
+        return SB_STORE_EDB;
+    }
+    int rc = sqlite3_step(stmt), result = 0;
+    if (rc == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(stmt, 0);
+        snprintf(hash, 65, "%s", text ? text : "");
+        result = 1;
+    } else if (rc != SQLITE_DONE) {
+        sb_db_error(db, "reading the applied spec", err);
+        result = SB_STORE_EDB;
+    }
+    sqlite3_finalize(stmt);
+    return result;
+}
+
 int sb_meta_applied(sqlite3 *db, struct sb_applied *out, struct sb_buf *err)
 {
     memset(out, 0, sizeof(*out));
@@ -117,9 +150,7 @@ int sb_meta_applied(sqlite3 *db, struct sb_applied *out, struct sb_buf *err)
     int rc = sqlite3_prepare_v2(
         db,
         "SELECT s.\"id\", m.\"id\", s.\"hash\", s.\"source_name\", s.\"source\", "
-        "s.\"schema\", m.\"applied_at\" FROM \"_sb_migrations\" m "
-        "JOIN \"_sb_spec\" s ON s.\"id\" = m.\"to_spec\" "
-        "ORDER BY m.\"id\" DESC LIMIT 1",
+        "s.\"schema\", m.\"applied_at\"" APPLIED_FROM,
         -1, &stmt, NULL);
     if (rc != SQLITE_OK) {
         sb_db_error(db, "reading the applied spec", err);

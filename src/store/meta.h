@@ -49,6 +49,9 @@ struct sb_applied {
  * (no _sb_ tables, or no migration yet), SB_STORE_EDB on failure. */
 int sb_meta_applied(sqlite3 *db, struct sb_applied *out, struct sb_buf *err);
 void sb_applied_free(struct sb_applied *applied);
+/* Only the applied spec's hash (65 bytes with the NUL; "" when none): 1, 0
+ * when no spec has been applied, SB_STORE_EDB on failure. */
+int sb_meta_applied_hash(sqlite3 *db, char hash[65], struct sb_buf *err);
 
 /* What a migration records, all borrowed. */
 struct sb_meta_record {
