@@ -102,24 +102,33 @@ static int parse_policy(const char *text, struct sb_guard_config *cfg, struct sb
     return 0;
 }
 
+/* The guard's three rates: the spec's name for each (security block,
+ * `limit SCOPE:`), its environment variable and its place in the config. */
+static const struct {
+    const char *scope, *env;
+    size_t offset;
+} guard_rates[] = {
+    {"address", "SPECBASE_RATE_LIMIT", offsetof(struct sb_guard_config, per_address)},
+    {"user", "SPECBASE_USER_RATE_LIMIT", offsetof(struct sb_guard_config, per_principal)},
+    {"auth", "SPECBASE_AUTH_RATE_LIMIT", offsetof(struct sb_guard_config, auth_per_address)},
+};
+#define N_GUARD_RATES (sizeof(guard_rates) / sizeof(guard_rates[0]))
+
+static struct sb_ratelimit_rate *guard_rate(struct sb_guard_config *cfg, size_t i)
+{
+    return (struct sb_ratelimit_rate *)((char *)cfg + guard_rates[i].offset);
+}
+
 /* The spec's security block over cfg: limits and the policy (checked by
  * the spec's checker). A limit without a burst may spend its whole unit's
  * allowance at once. */
 static void spec_guard_config(const struct sb_model *model, struct sb_guard_config *cfg)
 {
-    static const struct {
-        const char *scope;
-        size_t offset;
-    } limits[] = {
-        {"address", offsetof(struct sb_guard_config, per_address)},
-        {"user", offsetof(struct sb_guard_config, per_principal)},
-        {"auth", offsetof(struct sb_guard_config, auth_per_address)},
-    };
-    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-        const struct sb_security_entry *e = sb_security_limit(model, limits[i].scope);
+    for (size_t i = 0; i < N_GUARD_RATES; i++) {
+        const struct sb_security_entry *e = sb_security_limit(model, guard_rates[i].scope);
         if (!e)
             continue;
-        struct sb_ratelimit_rate *rate = (struct sb_ratelimit_rate *)((char *)cfg + limits[i].offset);
+        struct sb_ratelimit_rate *rate = guard_rate(cfg, i);
         rate->per_second = (double)e->count / (double)e->per_s;
         rate->burst = (double)(e->burst_offset ? e->burst : e->count);
     }
@@ -150,19 +159,9 @@ static int guard_config(const struct sb_model *model, struct sb_guard_config *cf
             return -1;
         }
     }
-    static const struct {
-        const char *name;
-        size_t offset;
-    } rates[] = {
-        {"SPECBASE_RATE_LIMIT", offsetof(struct sb_guard_config, per_address)},
-        {"SPECBASE_USER_RATE_LIMIT", offsetof(struct sb_guard_config, per_principal)},
-        {"SPECBASE_AUTH_RATE_LIMIT", offsetof(struct sb_guard_config, auth_per_address)},
-    };
-    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
-        const char *text = getenv(rates[i].name);
-        if (text && *text &&
-            parse_rate(rates[i].name, text, (struct sb_ratelimit_rate *)((char *)cfg + rates[i].offset),
-                       err) != 0)
+    for (size_t i = 0; i < N_GUARD_RATES; i++) {
+        const char *text = getenv(guard_rates[i].env);
+        if (text && *text && parse_rate(guard_rates[i].env, text, guard_rate(cfg, i), err) != 0)
             return -1;
     }
     const char *policy = getenv("SPECBASE_THREAT_POLICY");
