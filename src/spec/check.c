@@ -35,6 +35,32 @@ static bool reserved_prefix(const char *name)
     return strncmp(name, "_sb_", 4) == 0;
 }
 
+/* "unknown WHAT 'WORD'" at [offset, offset + length), with the nearest of
+ * words (NULL-terminated) as a suggestion. */
+static void unknown_word_at(struct checker *c, size_t offset, size_t length, const char *word,
+                            const char *what, const char *const *words)
+{
+    const char *hint = sb_suggest(word, strlen(word), words);
+    sb_diag_error(c->diags, offset, length, "unknown %s '%s'%s%s%s", what, word,
+                  hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+}
+
+static void unknown_word(struct checker *c, size_t offset, const char *word, const char *what,
+                         const char *const *words)
+{
+    unknown_word_at(c, offset, strlen(word), word, what, words);
+}
+
+/* A reference to a collection the spec does not declare. */
+static void unknown_collection(struct checker *c, size_t offset, size_t length, const char *name)
+{
+    const char **names = sb_arena_alloc(c->arena, (c->model->n_collections + 1) * sizeof(*names));
+    for (size_t i = 0; i < c->model->n_collections; i++)
+        names[i] = c->model->collections[i]->name;
+    names[c->model->n_collections] = NULL;
+    unknown_word_at(c, offset, length, name, "collection", names);
+}
+
 /* ---- types -------------------------------------------------------------- */
 
 static void check_type(struct checker *c, struct sb_type *type, const char *owner_name, bool is_param)
@@ -42,17 +68,8 @@ static void check_type(struct checker *c, struct sb_type *type, const char *owne
     struct sb_diags *d = c->diags;
     if (type->kind == SB_TYPE_REF) {
         type->ref = sb_model_collection(c->model, type->ref_name);
-        if (!type->ref) {
-            const char **names = sb_arena_alloc(c->arena, (c->model->n_collections + 1) * sizeof(*names));
-            for (size_t i = 0; i < c->model->n_collections; i++)
-                names[i] = c->model->collections[i]->name;
-            const char *hint = sb_suggest(type->ref_name, strlen(type->ref_name), names);
-            if (hint)
-                sb_diag_error(d, type->offset, type->length, "unknown collection '%s'; did you mean '%s'?",
-                              type->ref_name, hint);
-            else
-                sb_diag_error(d, type->offset, type->length, "unknown collection '%s'", type->ref_name);
-        }
+        if (!type->ref)
+            unknown_collection(c, type->offset, type->length, type->ref_name);
     }
     if (type->has_min && type->has_max) {
         bool bad = type->kind == SB_TYPE_FLOAT ? type->fmin > type->fmax : type->min > type->max;
@@ -375,13 +392,7 @@ static void check_auth(struct checker *c)
     }
     struct sb_collection *users = (struct sb_collection *)sb_model_collection(c->model, auth->users_name);
     if (!users) {
-        const char **names = sb_arena_alloc(c->arena, (c->model->n_collections + 1) * sizeof(*names));
-        for (size_t i = 0; i < c->model->n_collections; i++)
-            names[i] = c->model->collections[i]->name;
-        const char *hint = sb_suggest(auth->users_name, strlen(auth->users_name), names);
-        sb_diag_error(c->diags, auth->users_offset, strlen(auth->users_name),
-                      "unknown collection '%s'%s%s%s", auth->users_name, hint ? "; did you mean '" : "",
-                      hint ? hint : "", hint ? "'?" : "");
+        unknown_collection(c, auth->users_offset, strlen(auth->users_name), auth->users_name);
         return;
     }
     auth->users = users;
@@ -395,12 +406,14 @@ static void check_auth(struct checker *c)
 #define SECURITY_MAX_BURST 10000000
 #define SECURITY_MAX_DURATION (30 * 86400)
 
-static void unknown_word(struct checker *c, size_t offset, const char *word, const char *what,
-                         const char *const *words)
+/* Whether an entry before e sets the same thing (the same limit, the same
+ * event kind, or the audit readers). */
+static bool given_before(const struct checker *c, const struct sb_security_entry *e)
 {
-    const char *hint = sb_suggest(word, strlen(word), words);
-    sb_diag_error(c->diags, offset, strlen(word), "unknown %s '%s'%s%s%s", what, word,
-                  hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    for (const struct sb_security_entry *o = c->model->security.entries; o < e; o++)
+        if (o->kind == e->kind && (e->kind == SB_SEC_AUDIT || !strcmp(o->name, e->name)))
+            return true;
+    return false;
 }
 
 static void check_limit(struct checker *c, const struct sb_security_entry *e)
@@ -410,11 +423,10 @@ static void check_limit(struct checker *c, const struct sb_security_entry *e)
         unknown_word(c, e->name_offset, e->name, "limit", scopes);
         return;
     }
-    for (const struct sb_security_entry *o = c->model->security.entries; o < e; o++)
-        if (o->kind == SB_SEC_LIMIT && !strcmp(o->name, e->name)) {
-            sb_diag_error(c->diags, e->name_offset, strlen(e->name), "limit '%s' is given twice", e->name);
-            return;
-        }
+    if (given_before(c, e)) {
+        sb_diag_error(c->diags, e->name_offset, strlen(e->name), "limit '%s' is given twice", e->name);
+        return;
+    }
     if (e->count < 1 || e->count > SECURITY_MAX_RATE)
         sb_diag_error(c->diags, e->name_offset, e->end - e->name_offset,
                       "a rate is 1 to %d requests per unit; got %lld", SECURITY_MAX_RATE, (long long)e->count);
@@ -434,11 +446,10 @@ static void check_on(struct checker *c, const struct sb_security_entry *e)
         unknown_word(c, e->name_offset, e->name, "event kind", kinds);
         return;
     }
-    for (const struct sb_security_entry *o = c->model->security.entries; o < e; o++)
-        if (o->kind == SB_SEC_ON && !strcmp(o->name, e->name)) {
-            sb_diag_error(c->diags, e->name_offset, strlen(e->name), "'on %s' is given twice", e->name);
-            return;
-        }
+    if (given_before(c, e)) {
+        sb_diag_error(c->diags, e->name_offset, strlen(e->name), "'on %s' is given twice", e->name);
+        return;
+    }
     if (!in_list(e->action, actions)) {
         sb_diag_error(c->diags, e->action_offset, strlen(e->action),
                       "unknown action '%s': log, throttle or ban", e->action);
@@ -456,11 +467,10 @@ static void check_on(struct checker *c, const struct sb_security_entry *e)
 
 static void check_audit_readers(struct checker *c, const struct sb_security_entry *e)
 {
-    for (const struct sb_security_entry *o = c->model->security.entries; o < e; o++)
-        if (o->kind == SB_SEC_AUDIT) {
-            sb_diag_error(c->diags, e->start, 5, "'audit' is given twice; list every role on one line");
-            return;
-        }
+    if (given_before(c, e)) {
+        sb_diag_error(c->diags, e->start, 5, "'audit' is given twice; list every role on one line");
+        return;
+    }
     for (size_t i = 0; i < e->n_roles; i++) {
         const char *role = e->roles[i];
         size_t off = e->role_offsets[i];
@@ -557,12 +567,7 @@ static void check_step(struct checker *c, struct sb_action *action, size_t index
     }
     const struct sb_collection *coll = sb_model_collection(c->model, step->coll_name);
     if (!coll) {
-        const char **names = sb_arena_alloc(c->arena, (c->model->n_collections + 1) * sizeof(*names));
-        for (size_t i = 0; i < c->model->n_collections; i++)
-            names[i] = c->model->collections[i]->name;
-        const char *hint = sb_suggest(step->coll_name, strlen(step->coll_name), names);
-        sb_diag_error(c->diags, step->coll_offset, strlen(step->coll_name), "unknown collection '%s'%s%s%s",
-                      step->coll_name, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        unknown_collection(c, step->coll_offset, strlen(step->coll_name), step->coll_name);
         return;
     }
     step->coll = coll;
